@@ -1,0 +1,86 @@
+/**
+ * Atomic file output: every file r2s writes goes to a temporary sibling first and is renamed
+ * into place, so a crash or a bad input never leaves a half-written file or destroys an earlier
+ * result.
+ */
+import { promises as fs, existsSync, renameSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+
+function tmpSibling(target: string): string {
+  const rand = crypto.randomBytes(4).toString('hex');
+  return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${rand}`);
+}
+
+export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tmpSibling(target);
+  try {
+    await fs.writeFile(tmp, data);
+    await fs.rename(tmp, target);
+  } catch (e) {
+    await fs.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
+  mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = tmpSibling(target);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, target);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
+  await writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
+}
+
+/**
+ * Build a whole directory elsewhere, then swap it in: the previous directory survives until the
+ * new one is complete. `build` receives the temporary directory to fill.
+ */
+export async function replaceDirAtomic(target: string, build: (tmpDir: string) => Promise<void>): Promise<void> {
+  await fs.mkdir(path.dirname(target), { recursive: true });
+  const tmp = tmpSibling(target);
+  await fs.mkdir(tmp, { recursive: true });
+  try {
+    await build(tmp);
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  const old = existsSync(target) ? tmpSibling(target) + '-old' : null;
+  if (old) await fs.rename(target, old);
+  await fs.rename(tmp, target);
+  if (old) await fs.rm(old, { recursive: true, force: true });
+}
+
+export async function readJson<T>(file: string): Promise<T> {
+  return JSON.parse(await fs.readFile(file, 'utf8')) as T;
+}
+
+/** sha256 of a file's bytes (hex). */
+export async function hashFile(file: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  const fh = await fs.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await fh.close();
+  }
+  return h.digest('hex');
+}
+
+export function hashString(s: string): string {
+  return crypto.createHash('sha256').update(s).digest('hex');
+}

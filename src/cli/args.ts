@@ -7,9 +7,17 @@ import { UserError } from '../util/errors.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
-export function parse(argv: string[], options: OptionSpec, allowPositionals = true) {
+const jsonOption = { json: { type: 'boolean' } } as const;
+
+/** parseArgs with `--json` always accepted; keeps the option types for the caller. */
+export function parse<T extends OptionSpec>(argv: string[], options: T, allowPositionals = true) {
   try {
-    return parseArgs({ args: argv, options: { json: { type: 'boolean' }, ...options }, allowPositionals, strict: true });
+    return parseArgs<{ args: string[]; options: T & typeof jsonOption; allowPositionals: true; strict: true }>({
+      args: argv,
+      options: { ...jsonOption, ...options },
+      allowPositionals: allowPositionals as true,
+      strict: true,
+    });
   } catch (e) {
     throw new UserError((e as Error).message.split('\n')[0]!, { fix: 'see --help' });
   }

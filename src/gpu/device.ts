@@ -71,23 +71,50 @@ function stockNvidiaIcd(): { file: string; json: { ICD?: { api_version?: string;
   return null;
 }
 
+export interface NvidiaIcdFacts {
+  nvidiaPresent: boolean;
+  eglLibraryPresent: boolean;
+  /** library_path and api_version of the installed nvidia_icd.json, if any */
+  stockLibraryPath?: string;
+  stockApiVersion?: string;
+  display?: string;
+  /** VK_ICD_FILENAMES / VK_DRIVER_FILES already set by the user */
+  userChoseIcd: boolean;
+}
+
+/**
+ * Decide whether the headless-NVIDIA fix applies; returns the ICD json to write, or null.
+ * Pure, so tests can cover every case without an NVIDIA machine.
+ */
+export function planNvidiaIcdFix(f: NvidiaIcdFacts): { file_format_version: string; ICD: { library_path: string; api_version: string } } | null {
+  if (f.userChoseIcd || !f.nvidiaPresent || !f.eglLibraryPresent) return null;
+  const stockLib = f.stockLibraryPath ?? '';
+  if (stockLib.includes('EGL')) return null; // already the variant that works headless
+  if (f.display && stockLib) return null; // a display exists: the GLX ICD can work
+  return { file_format_version: '1.0.0', ICD: { library_path: 'libEGL_nvidia.so.0', api_version: f.stockApiVersion ?? '1.3.0' } };
+}
+
 /**
  * On a headless NVIDIA machine, write an ICD json for libEGL_nvidia.so.0 and point the Vulkan
  * loader at it. Returns the path written, or undefined when no fix applies. Must run before the
  * first Vulkan instance is created in this process.
  */
 export function applyHeadlessNvidiaFix(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES) return undefined; // the user chose already
-  if (!nvidiaPresent() || !libraryExists('libEGL_nvidia.so.0')) return undefined;
-  const stock = stockNvidiaIcd();
-  const apiVersion = stock?.json.ICD?.api_version ?? '1.3.0';
-  const stockLib = stock?.json.ICD?.library_path ?? '';
-  if (stockLib.includes('EGL')) return undefined; // already the working variant
-  if (env.DISPLAY && stockLib) return undefined; // a display exists: GLX may work
+  const present = nvidiaPresent();
+  const stock = present ? stockNvidiaIcd() : null;
+  const plan = planNvidiaIcdFix({
+    nvidiaPresent: present,
+    eglLibraryPresent: present && libraryExists('libEGL_nvidia.so.0'),
+    stockLibraryPath: stock?.json.ICD?.library_path,
+    stockApiVersion: stock?.json.ICD?.api_version,
+    display: env.DISPLAY,
+    userChoseIcd: Boolean(env.VK_ICD_FILENAMES || env.VK_DRIVER_FILES),
+  });
+  if (!plan) return undefined;
   const dir = path.join(os.homedir(), '.cache', 'r2s');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, 'nvidia_icd_egl.json');
-  writeFileSync(file, JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: 'libEGL_nvidia.so.0', api_version: apiVersion } }, null, 2));
+  writeFileSync(file, JSON.stringify(plan, null, 2));
   env.VK_ICD_FILENAMES = file;
   return file;
 }

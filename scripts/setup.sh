@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what r2s needs on a fresh Debian 12 (bookworm) machine: system packages, then npm deps.
+#   - mesa-vulkan-drivers from bookworm-backports (mesa 25: lavapipe, the CPU Vulkan driver Dawn
+#     needs; bookworm's own mesa 22 is too old for Dawn)
+#   - ffmpeg (video ingest), chromium (viewer tests), colmap (optional SfM anchor for benchmarks)
+# Safe to re-run: skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+mesa_ok() { dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep -qE '^(2[4-9]|[3-9][0-9])\.'; }
+
+if command -v apt-get >/dev/null 2>&1; then
+  need=()
+  mesa_ok || need+=(mesa)
+  for p in libvulkan1 ffmpeg chromium; do have_pkg "$p" || need+=("$p"); done
+  if [ "${R2S_WITH_COLMAP:-0}" = "1" ] && ! have_pkg colmap; then need+=(colmap); fi
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: installing system packages: ${need[*]}"
+    if ! grep -rqs "bookworm-backports" /etc/apt/sources.list /etc/apt/sources.list.d/; then
+      printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        | $SUDO tee /etc/apt/sources.list.d/r2s-backports.sources >/dev/null
+    fi
+    $SUDO apt-get update -qq
+    if [[ " ${need[*]} " == *" mesa "* ]]; then
+      $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers >/dev/null
+    fi
+    rest=()
+    for p in "${need[@]}"; do [ "$p" != mesa ] && rest+=("$p"); done
+    if [ ${#rest[@]} -gt 0 ]; then $SUDO apt-get install -y -qq "${rest[@]}" >/dev/null; fi
+  fi
+else
+  echo "setup: not a Debian system; install a Vulkan driver, ffmpeg and chromium yourself" >&2
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

@@ -91,3 +91,10 @@ export function cameraCenter(R: readonly number[], t: readonly number[]): Vec3 {
   const c = matVec3(transpose3(R), t);
   return [-c[0], -c[1], -c[2]];
 }
+
+/** Angle in degrees between two rotation matrices, via atan2 (keeps precision for tiny angles, as poseeval does). */
+export function rotationDistanceDeg(a: readonly number[], b: readonly number[]): number {
+  const r = matMul3(a, transpose3(b));
+  const s = Math.hypot(r[7]! - r[5]!, r[2]! - r[6]!, r[3]! - r[1]!);
+  return (Math.atan2(s, r[0]! + r[4]! + r[8]! - 1) * 180) / Math.PI;
+}

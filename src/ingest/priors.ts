@@ -26,11 +26,16 @@ export interface ImagePrior {
   source: string;
   /** mask file name inside workspace/masks/, when given */
   mask?: string;
+  /** video frames: seconds from the start of the video */
+  videoTime?: number;
 }
 
 export interface DroppedInput {
   source: string;
   reason: string;
+  /** video frames: the frame's would-be file name and its time in the video (seconds) */
+  name?: string;
+  videoTime?: number;
 }
 
 export interface Priors {

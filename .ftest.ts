@@ -1,0 +1,14 @@
+import { SfmDatabase } from './src/sfm/database.js';
+import { extractFeatures, defaultFeatureOptions } from './src/sfm/features.js';
+import { selectPairs, matchPairs, defaultMatchOptions } from './src/sfm/matching.js';
+import fs from 'fs';
+const dir='/work/shared/datasets/strecha_fountain-P11/images/';
+const files=fs.readdirSync(dir).sort();
+const db=new SfmDatabase('/tmp/d/ws-f/sfm/database.db');
+let t=Date.now();
+const feats=await extractFeatures(db, files.map(f=>({name:f,path:dir+f})), defaultFeatureOptions);
+console.log('feat', Date.now()-t, feats.map(f=>f.n));
+t=Date.now();
+const sel=selectPairs(files.length,'auto');
+const m=await matchPairs(db, feats, sel.pairs, defaultMatchOptions);
+console.log('match', Date.now()-t, m.map(x=>x.length/2).join(' '));

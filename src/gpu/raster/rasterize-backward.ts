@@ -1,0 +1,231 @@
+/**
+ * Backward of the compositing step. One workgroup per tile walks the tile's list back to front
+ * from the largest "last contributor" of its pixels; every pixel recovers the transmittance in
+ * front of each Gaussian by dividing out (1 − α) from its saved final T, and forms ∂L/∂(mean2d,
+ * conic, opacity, colour, depth) of that Gaussian. Per-pixel terms are summed per instance
+ * (one slot per Gaussian–tile pair): with subgroups, subgroupAdd then a compare-exchange float add
+ * per subgroup (no barriers, each subgroup stops at its own last contributor); without, a
+ * fixed-order shared-memory tree. `gather` then sums each Gaussian's (contiguous) instance slots
+ * in a fixed order, so the only run-to-run variation is the order of a tile's subgroup sums.
+ */
+import { bindGroup, computePipeline, dispatch } from '../buffers.js';
+import { camStruct } from './common.wgsl.js';
+
+const NGRAD = 10; // mean2d (2), conic (3), opacity, colour (3), depth
+
+/**
+ * Per-pixel gradient terms of list entry k, for the thread's pixel; shared by both variants.
+ * Updates the pixel's running T / S / Sd (back to front) and fills v0, v1, v2.
+ */
+const pixelTermsWgsl = /* wgsl */ `
+    var v0 = vec4f(0.0); // mean x, mean y, conic a, conic b
+    var v1 = vec4f(0.0); // conic c, opacity, r, g
+    var v2 = vec2f(0.0); // b, depth
+    if (inside && j <= last) {
+      let s = splats[sortedGauss[k]];
+      let dx = s.m.x - x;
+      let dy = s.m.y - y;
+      let power = -0.5 * (s.conic.x * dx * dx + s.conic.z * dy * dy) - s.conic.y * dx * dy;
+      let G = exp(power);
+      let alpha = min(ALPHA_MAX, s.m.w * G);
+      if (power <= 0.0 && alpha >= ALPHA_MIN) {
+        let inv = 1.0 / (1.0 - alpha);
+        let Tj = T * inv;
+        let w = alpha * Tj;
+        let gc = w * dC;
+        v1.z = gc.x; v1.w = gc.y; v2.x = gc.z;
+        v2.y = w * dD;
+        let dAl = dot(dC, Tj * s.color.xyz - S * inv) + dD * (Tj * s.m.z - Sd * inv) + dA * Tfinal * inv;
+        S += s.color.xyz * w;
+        Sd += s.m.z * w;
+        T = Tj;
+        if (s.m.w * G < ALPHA_MAX) {
+          let dPow = alpha * dAl;
+          v1.y = G * dAl;
+          v0.z = -0.5 * dx * dx * dPow;
+          v0.w = -dx * dy * dPow;
+          v1.x = -0.5 * dy * dy * dPow;
+          v0.x = -(s.conic.x * dx + s.conic.y * dy) * dPow;
+          v0.y = -(s.conic.y * dx + s.conic.z * dy) * dPow;
+        }
+      }
+    }`;
+
+const pixelSetupWgsl = /* wgsl */ `
+  let W = u32(cam.img.x);
+  let H = u32(cam.img.y);
+  let px = wid.x * TILE + lid.x;
+  let py = wid.y * TILE + lid.y;
+  let inside = px < W && py < H;
+  let tile = wid.y * cam.cfg.y + wid.x;
+  let start = ranges[2u * tile];
+  var T = 1.0;
+  var last = 0u;
+  var dC = vec3f(0.0);
+  var dA = 0.0;
+  var dD = 0.0;
+  if (inside) {
+    let pix = py * W + px;
+    T = finalT[pix];
+    last = lastN[pix];
+    dC = vec3f(dRgb[3u * pix], dRgb[3u * pix + 1u], dRgb[3u * pix + 2u]);
+    dA = dAlpha[pix];
+    dD = dDepth[pix];
+  }
+  let Tfinal = T;
+  var S = Tfinal * cam.bg.xyz;
+  var Sd = 0.0;
+  let x = f32(px) + 0.5;
+  let y = f32(py) + 0.5;`;
+
+const bindingsWgsl = (gradType: string) => /* wgsl */ `
+${camStruct}
+@group(0) @binding(0) var<uniform> cam: Cam;
+@group(0) @binding(1) var<storage, read> splats: array<Splat>;
+@group(0) @binding(2) var<storage, read> ranges: array<u32>;
+@group(0) @binding(3) var<storage, read> sortedGauss: array<u32>;
+@group(0) @binding(4) var<storage, read> sortedIds: array<u32>;
+@group(0) @binding(5) var<storage, read> finalT: array<f32>;
+@group(0) @binding(6) var<storage, read> lastN: array<u32>;
+@group(0) @binding(7) var<storage, read> dRgb: array<f32>;
+@group(0) @binding(8) var<storage, read> dAlpha: array<f32>;
+@group(0) @binding(9) var<storage, read> dDepth: array<f32>;
+@group(0) @binding(10) var<storage, read_write> instGrad: array<${gradType}>;
+`;
+
+/**
+ * Subgroup variant: no workgroup barriers in the loop. Each subgroup walks back from its own
+ * largest "last", sums its lanes with subgroupAdd, and lane 0 adds the 10 sums into the
+ * instance's slot with a compare-exchange float add. Only the order in which a tile's subgroups
+ * add up can vary between runs (a few ulp; the tests require agreement to 1e-5).
+ */
+const subgroupWgsl = /* wgsl */ `
+enable subgroups;
+diagnostic(off, subgroup_uniformity);
+${bindingsWgsl('atomic<u32>')}
+
+fn atomicAddF32(i: u32, v: f32) {
+  if (v == 0.0) { return; }
+  var old = atomicLoad(&instGrad[i]);
+  loop {
+    let r = atomicCompareExchangeWeak(&instGrad[i], old, bitcast<u32>(bitcast<f32>(old) + v));
+    if (r.exchanged) { break; }
+    old = r.old_value;
+  }
+}
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: vec3u, @builtin(subgroup_invocation_id) sgInv: u32) {
+${pixelSetupWgsl}
+  let n = subgroupMax(last);
+  for (var j = n; j > 0u; j--) {
+    let k = start + j - 1u;
+${pixelTermsWgsl}
+    let r0 = subgroupAdd(v0);
+    let r1 = subgroupAdd(v1);
+    let r2 = subgroupAdd(v2);
+    if (sgInv == 0u) {
+      let id = sortedIds[k] * 10u;
+      atomicAddF32(id, r0.x); atomicAddF32(id + 1u, r0.y); atomicAddF32(id + 2u, r0.z); atomicAddF32(id + 3u, r0.w);
+      atomicAddF32(id + 4u, r1.x); atomicAddF32(id + 5u, r1.y); atomicAddF32(id + 6u, r1.z); atomicAddF32(id + 7u, r1.w);
+      atomicAddF32(id + 8u, r2.x); atomicAddF32(id + 9u, r2.y);
+    }
+  }
+}
+`;
+
+/** Portable variant: a fixed-order shared-memory tree per list entry (bit-for-bit deterministic). */
+const treeWgsl = /* wgsl */ `
+${bindingsWgsl('f32')}
+var<workgroup> part: array<f32, 2560>;
+var<workgroup> maxLastA: atomic<u32>;
+var<workgroup> maxLast: u32;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3u) {
+  if (t == 0u) { atomicStore(&maxLastA, 0u); }
+  workgroupBarrier();
+${pixelSetupWgsl}
+  atomicMax(&maxLastA, last);
+  workgroupBarrier();
+  if (t == 0u) { maxLast = atomicLoad(&maxLastA); }
+  let n = workgroupUniformLoad(&maxLast);
+  for (var j = n; j > 0u; j--) {
+    let k = start + j - 1u;
+${pixelTermsWgsl}
+    part[t] = v0.x; part[256u + t] = v0.y; part[512u + t] = v0.z; part[768u + t] = v0.w;
+    part[1024u + t] = v1.x; part[1280u + t] = v1.y; part[1536u + t] = v1.z; part[1792u + t] = v1.w;
+    part[2048u + t] = v2.x; part[2304u + t] = v2.y;
+    workgroupBarrier();
+    for (var st = 128u; st > 0u; st = st >> 1u) {
+      if (t < st) {
+        for (var c = 0u; c < 10u; c++) { part[c * 256u + t] += part[c * 256u + t + st]; }
+      }
+      workgroupBarrier();
+    }
+    if (t == 0u) {
+      let id = sortedIds[k] * 10u;
+      for (var c = 0u; c < 10u; c++) { instGrad[id + c] = part[c * 256u]; }
+    }
+    workgroupBarrier();
+  }
+}
+`;
+
+function rasterBackwardWgsl(subgroups: boolean): string {
+  return subgroups ? subgroupWgsl : treeWgsl;
+}
+
+const gatherWgsl = /* wgsl */ `
+struct P { n: u32, _a: u32, _b: u32, _c: u32 }
+@group(0) @binding(0) var<uniform> p: P;
+@group(0) @binding(1) var<storage, read> order: array<u32>;
+@group(0) @binding(2) var<storage, read> offsets: array<u32>;
+@group(0) @binding(3) var<storage, read> instGrad: array<f32>;
+@group(0) @binding(4) var<storage, read_write> grad2d: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
+  let i = gid.x + gid.y * nwg.x * 256u;
+  if (i >= p.n) { return; }
+  let g = order[i];
+  var acc: array<f32, 10>;
+  for (var k = offsets[i]; k < offsets[i + 1u]; k++) {
+    for (var c = 0u; c < 10u; c++) { acc[c] += instGrad[k * 10u + c]; }
+  }
+  for (var c = 0u; c < 10u; c++) { grad2d[g * 10u + c] = acc[c]; }
+}
+`;
+
+export class RasterizeBackwardStage {
+  private constructor(
+    readonly device: GPUDevice,
+    readonly raster: GPUComputePipeline,
+    readonly gather: GPUComputePipeline,
+    readonly usesSubgroups: boolean,
+  ) {}
+
+  static async create(device: GPUDevice): Promise<RasterizeBackwardStage> {
+    const sub = device.features.has('subgroups') && process.env.R2S_NO_SUBGROUPS !== '1';
+    const [r, g] = await Promise.all([computePipeline(device, 'raster-backward', rasterBackwardWgsl(sub)), computePipeline(device, 'raster-backward-gather', gatherWgsl)]);
+    return new RasterizeBackwardStage(device, r, g, sub);
+  }
+
+  encodeRaster(
+    pass: GPUComputePassEncoder,
+    camU: GPUBuffer,
+    b: { splats: GPUBuffer; ranges: GPUBuffer; sortedGauss: GPUBuffer; sortedIds: GPUBuffer; finalT: GPUBuffer; last: GPUBuffer; dRgb: GPUBuffer; dAlpha: GPUBuffer; dDepth: GPUBuffer; instGrad: GPUBuffer },
+    tilesX: number,
+    tilesY: number,
+  ): void {
+    pass.setPipeline(this.raster);
+    pass.setBindGroup(0, bindGroup(this.device, this.raster, [camU, b.splats, b.ranges, b.sortedGauss, b.sortedIds, b.finalT, b.last, b.dRgb, b.dAlpha, b.dDepth, b.instGrad]));
+    pass.dispatchWorkgroups(tilesX, tilesY);
+  }
+
+  encodeGather(pass: GPUComputePassEncoder, u: GPUBuffer, b: { order: GPUBuffer; offsets: GPUBuffer; instGrad: GPUBuffer; grad2d: GPUBuffer }, n: number): void {
+    dispatch(pass, this.gather, bindGroup(this.device, this.gather, [u, b.order, b.offsets, b.instGrad, b.grad2d]), Math.ceil(n / 256));
+  }
+}
+
+export { NGRAD };

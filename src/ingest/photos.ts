@@ -1,0 +1,121 @@
+/**
+ * A folder of photos → oriented (and optionally downscaled) copies in the images folder being
+ * built, with one ImagePrior each. GPS becomes local ENU metres about the first geotagged photo.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { isImageFile, prepareImage } from '../io/images.js';
+import { readExif } from '../io/exif.js';
+import { geodeticToEnu } from '../geometry/geodesy.js';
+import { UserError } from '../util/errors.js';
+import { Progress } from '../util/progress.js';
+import { cameraKey, focalPrior } from './focal.js';
+import type { DroppedInput, ImagePrior, Priors } from './priors.js';
+
+/** Photo formats people will have in a capture folder that sharp's prebuilt binaries cannot decode. */
+const UNSUPPORTED_PHOTO_EXTS = ['.heic', '.heif', '.bmp', '.cr2', '.cr3', '.nef', '.arw', '.dng', '.raf', '.orf', '.rw2'];
+
+export interface PhotosResult {
+  images: ImagePrior[];
+  dropped: DroppedInput[];
+  enuOrigin?: Priors['enuOrigin'];
+}
+
+/** Image files directly inside `dir`, in natural order (2.jpg before 10.jpg). */
+export async function listPhotos(dir: string): Promise<{ photos: string[]; others: string[] }> {
+  let entries: import('node:fs').Dirent[];
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new UserError(`${dir}: not a folder`, { file: dir, fix: 'pass a folder of photos or a video file' });
+    throw new UserError(`${dir}: cannot read the folder (${code ?? (e as Error).message})`, { file: dir, fix: 'check the folder permissions (chmod u+rx)' });
+  }
+  const photos: string[] = [];
+  const others: string[] = [];
+  for (const ent of entries) {
+    if (ent.name.startsWith('.')) continue;
+    if (ent.isFile() && isImageFile(ent.name)) photos.push(ent.name);
+    else if (ent.isFile()) others.push(ent.name);
+  }
+  const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
+  return { photos: photos.sort(byName), others: others.sort(byName) };
+}
+
+export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?: number; silent?: boolean } = {}): Promise<PhotosResult> {
+  const { photos, others } = await listPhotos(dir);
+  // Notes, sidecars and the like are ignored; photos in a format we cannot read are reported.
+  const unsupported = others.filter((n) => UNSUPPORTED_PHOTO_EXTS.includes(path.extname(n).toLowerCase()));
+  if (photos.length === 0) {
+    const why = unsupported.length ? `only ${unsupported.length} photo(s) in formats r2s cannot read (e.g. ${unsupported[0]})` : 'no photos found';
+    throw new UserError(`${dir}: ${why} (looked for JPEG, PNG, TIFF, WebP files)`, {
+      file: dir,
+      fix: unsupported.length ? 'convert them to JPEG or PNG' : 'put the photos directly in this folder, or pass a video file',
+    });
+  }
+  const dropped: DroppedInput[] = unsupported.map((n) => ({
+    source: path.join(dir, n),
+    reason: `unsupported: ${path.extname(n)} photos cannot be read (convert to JPEG or PNG)`,
+  }));
+  const images: ImagePrior[] = [];
+  const used = new Set<string>();
+  const progress = new Progress('ingest photos', photos.length, { silent: opts.silent });
+  for (const name of photos) {
+    const file = path.join(dir, name);
+    let bytes: Uint8Array;
+    try {
+      bytes = await fs.readFile(file);
+    } catch (e) {
+      throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, fix: 'check the file permissions' });
+    }
+    const img = await prepareImage(bytes, file, { maxSize: opts.maxSize });
+    const exif = await readExif(bytes);
+    const stored = uniqueName(img.changed ? path.parse(name).name + img.ext : name, used);
+    await fs.writeFile(path.join(outDir, stored), img.data);
+    const prior: ImagePrior = {
+      name: stored,
+      width: img.width,
+      height: img.height,
+      cameraKey: cameraKey(exif, img.width, img.height),
+      ...focalPrior(exif, img.width, img.height),
+      source: file,
+    };
+    if (exif.make) prior.make = exif.make;
+    if (exif.model) prior.model = exif.model;
+    if (exif.gps) prior.gps = exif.gps;
+    if (exif.time) prior.time = exif.time;
+    images.push(prior);
+    progress.tick();
+  }
+  progress.finish();
+  const enuOrigin = addEnu(images);
+  return { images, dropped, ...(enuOrigin ? { enuOrigin } : {}) };
+}
+
+/** ENU metres about the first geotagged image; images without altitude sit at the origin's. */
+export function addEnu(images: ImagePrior[]): Priors['enuOrigin'] {
+  const first = images.find((i) => i.gps);
+  if (!first?.gps) return undefined;
+  const origin = { lat: first.gps.lat, lon: first.gps.lon, alt: first.gps.alt ?? 0 };
+  for (const im of images) {
+    if (!im.gps) continue;
+    const [e, n, u] = geodeticToEnu({ lat: im.gps.lat, lon: im.gps.lon, alt: im.gps.alt ?? origin.alt }, origin);
+    im.enu = [round(e), round(n), round(u)];
+  }
+  return origin;
+}
+
+function round(v: number): number {
+  return Math.round(v * 1000) / 1000; // millimetres: far below GPS accuracy
+}
+
+/** a.tif and a.png both want "a.png": the second keeps its full name. */
+function uniqueName(want: string, used: Set<string>): string {
+  let name = want;
+  for (let k = 2; used.has(name.toLowerCase()); k++) {
+    const p = path.parse(want);
+    name = `${p.name}_${k}${p.ext}`;
+  }
+  used.add(name.toLowerCase());
+  return name;
+}

@@ -1,0 +1,46 @@
+/**
+ * TensorFlow.js set-up: ONE backend per process, chosen once. On a real GPU the webgpu backend
+ * runs on the same Dawn device as our WGSL rasterizer; on a software adapter (lavapipe) or without
+ * an adapter the plain-JS cpu backend is faster for the small per-step image ops (measured in
+ * bench/train.ts), so 'auto' picks it there.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { getDevice } from '../gpu/device.js';
+import { warnOnce } from '../util/log.js';
+
+export type TfBackendChoice = 'auto' | 'cpu' | 'webgpu';
+
+let chosen: Promise<'cpu' | 'webgpu'> | null = null;
+
+export function initTf(choice: TfBackendChoice = 'auto'): Promise<'cpu' | 'webgpu'> {
+  if (!chosen) chosen = pick(choice);
+  return chosen;
+}
+
+async function pick(choice: TfBackendChoice): Promise<'cpu' | 'webgpu'> {
+  const env = process.env.R2S_TF_BACKEND as TfBackendChoice | undefined;
+  const want = env && env !== 'auto' ? env : choice;
+  if (want !== 'cpu') {
+    const ctx = await getDevice();
+    const useGpu = ctx && (want === 'webgpu' || !ctx.isSoftware);
+    if (useGpu) {
+      try {
+        await import('@tensorflow/tfjs-backend-webgpu');
+        // We hand GPUBuffers to tfjs ourselves; its CPU forwarding for small tensors would
+        // break that interop.
+        tf.env().set('WEBGPU_CPU_FORWARD', false);
+        if (await tf.setBackend('webgpu')) {
+          await tf.ready();
+          return 'webgpu';
+        }
+      } catch (e) {
+        warnOnce('tf-webgpu', `tfjs webgpu backend failed (${(e as Error).message.split('\n')[0]}); using the cpu backend`);
+      }
+    }
+  }
+  await tf.setBackend('cpu');
+  await tf.ready();
+  return 'cpu';
+}
+
+export { tf };

@@ -1,0 +1,475 @@
+/**
+ * Bundle adjustment: Levenberg–Marquardt over camera poses, shared intrinsics and 3D points, with
+ * the points eliminated by the Schur complement (reduced camera system solved by dense Cholesky:
+ * fine up to a few hundred images), analytic Jacobians, and a robust loss (Huber / Cauchy) applied
+ * by iteratively reweighted least squares. Poses are world-to-camera (COLMAP): x_cam = R X + t;
+ * rotations are updated on the left, R ← exp(δω) R.
+ */
+import type { CameraModelName } from '../io/colmap-model.js';
+import { distortNormalized, intrinsicIndices } from '../geometry/camera-model.js';
+import { choleskySolve, invert3 } from '../geometry/linalg.js';
+import { expSO3, matToQuat, quatToMat } from '../geometry/rotation.js';
+
+export interface BACamera { model: CameraModelName; params: Float64Array; refineFocal: boolean; refinePrincipalPoint: boolean; refineDistortion: boolean }
+export interface BAImage { camera: number; q: Float64Array /* wxyz w2c */; t: Float64Array; fixed: boolean; fixTranslationScale?: boolean }
+export interface BAObservation { image: number; point: number; x: number; y: number }
+export interface BAProblem { cameras: BACamera[]; images: BAImage[]; points: Float64Array /* 3N */; fixedPoints?: Uint8Array; observations: BAObservation[] }
+export interface BAOptions { maxIterations?: number; loss?: 'trivial' | 'huber' | 'cauchy'; lossScale?: number /* px */; functionTolerance?: number; onIteration?: (it: number, cost: number) => void }
+export interface BAReport { initialCost: number; finalCost: number; iterations: number; initialRmse: number; finalRmse: number; converged: boolean }
+
+/** Parameters (after the 2 values) in the Jacobian rows written by projectWithJacobian. */
+export const JAC_POSE = 0; // dω (3), dt (3)
+export const JAC_POINT = 6; // dX (3)
+export const JAC_INTR = 9; // d params (model's count)
+const MAX_PARAMS = 12;
+export const JAC_STRIDE = JAC_INTR + MAX_PARAMS;
+
+/**
+ * Projects world point X with pose (R, t) and camera (model, params), writing
+ * out[0..1] = pixel (u, v), out[2 .. 2+JAC_STRIDE) = ∂u/∂(ω, t, X, params), and the next JAC_STRIDE = ∂v/∂(…).
+ * Returns false when the point is (numerically) on the camera plane.
+ */
+export function projectWithJacobian(model: CameraModelName, params: ArrayLike<number>, R: ArrayLike<number>, t: ArrayLike<number>, X: ArrayLike<number>, xo: number, out: Float64Array, ro = 0, to = 0): boolean {
+  const X0 = X[xo]!, X1 = X[xo + 1]!, X2 = X[xo + 2]!;
+  const R0 = R[ro]!, R1 = R[ro + 1]!, R2 = R[ro + 2]!, R3 = R[ro + 3]!, R4 = R[ro + 4]!, R5 = R[ro + 5]!, R6 = R[ro + 6]!, R7 = R[ro + 7]!, R8 = R[ro + 8]!;
+  const r0 = R0 * X0 + R1 * X1 + R2 * X2, r1 = R3 * X0 + R4 * X1 + R5 * X2, r2 = R6 * X0 + R7 * X1 + R8 * X2;
+  const c0 = r0 + t[to]!, c1 = r1 + t[to + 1]!, z = r2 + t[to + 2]!;
+  if (!(Math.abs(z) > 1e-12)) return false;
+  const iz = 1 / z, x = c0 * iz, y = c1 * iz;
+  // d(u, v)/d(x, y): a b / c d; and parameter derivatives written directly.
+  let a: number, b: number, c: number, d: number, u: number, v: number;
+  const U = 2 + JAC_INTR, V = 2 + JAC_STRIDE + JAC_INTR;
+  for (let k = 0; k < MAX_PARAMS; k++) { out[U + k] = 0; out[V + k] = 0; }
+  const p = params;
+  switch (model) {
+    case 'SIMPLE_PINHOLE': case 'PINHOLE': {
+      const fx = p[0]!, fy = model === 'PINHOLE' ? p[1]! : fx, cx = model === 'PINHOLE' ? p[2]! : p[1]!, cy = model === 'PINHOLE' ? p[3]! : p[2]!;
+      u = fx * x + cx; v = fy * y + cy; a = fx; b = 0; c = 0; d = fy;
+      if (model === 'PINHOLE') { out[U] = x; out[V + 1] = y; out[U + 2] = 1; out[V + 3] = 1; }
+      else { out[U] = x; out[V] = y; out[U + 1] = 1; out[V + 2] = 1; }
+      break;
+    }
+    case 'SIMPLE_RADIAL': case 'RADIAL': {
+      const f = p[0]!, k1 = p[3]!, k2 = model === 'RADIAL' ? p[4]! : 0;
+      const r2 = x * x + y * y, s = 1 + r2 * (k1 + k2 * r2), sp = k1 + 2 * k2 * r2;
+      const xd = x * s, yd = y * s;
+      u = f * xd + p[1]!; v = f * yd + p[2]!;
+      a = f * (s + 2 * x * x * sp); b = f * 2 * x * y * sp; c = b; d = f * (s + 2 * y * y * sp);
+      out[U] = xd; out[V] = yd; out[U + 1] = 1; out[V + 2] = 1;
+      out[U + 3] = f * x * r2; out[V + 3] = f * y * r2;
+      if (model === 'RADIAL') { out[U + 4] = f * x * r2 * r2; out[V + 4] = f * y * r2 * r2; }
+      break;
+    }
+    case 'OPENCV': {
+      const fx = p[0]!, fy = p[1]!, k1 = p[4]!, k2 = p[5]!, p1 = p[6]!, p2 = p[7]!;
+      const xx = x * x, yy = y * y, xy = x * y, r2 = xx + yy, s = 1 + r2 * (k1 + k2 * r2), sp = k1 + 2 * k2 * r2;
+      const xd = x * s + 2 * p1 * xy + p2 * (r2 + 2 * xx), yd = y * s + p1 * (r2 + 2 * yy) + 2 * p2 * xy;
+      u = fx * xd + p[2]!; v = fy * yd + p[3]!;
+      a = fx * (s + 2 * xx * sp + 2 * p1 * y + 6 * p2 * x);
+      b = fx * (2 * xy * sp + 2 * p1 * x + 2 * p2 * y);
+      c = fy * (2 * xy * sp + 2 * p1 * x + 2 * p2 * y);
+      d = fy * (s + 2 * yy * sp + 6 * p1 * y + 2 * p2 * x);
+      out[U] = xd; out[V + 1] = yd; out[U + 2] = 1; out[V + 3] = 1;
+      out[U + 4] = fx * x * r2; out[V + 4] = fy * y * r2;
+      out[U + 5] = fx * x * r2 * r2; out[V + 5] = fy * y * r2 * r2;
+      out[U + 6] = fx * 2 * xy; out[V + 6] = fy * (r2 + 2 * yy);
+      out[U + 7] = fx * (r2 + 2 * xx); out[V + 7] = fy * 2 * xy;
+      break;
+    }
+    default: {
+      // Other models: numeric derivatives of the distortion (rarely refined).
+      const ix = intrinsicIndices(model), fx = p[ix.fx]!, fy = p[ix.fy]!;
+      const dd = [0, 0], d1 = [0, 0], d2 = [0, 0];
+      distortNormalized(model, p, x, y, dd);
+      u = fx * dd[0]! + p[ix.cx]!; v = fy * dd[1]! + p[ix.cy]!;
+      const h = 1e-7;
+      distortNormalized(model, p, x + h, y, d1);
+      distortNormalized(model, p, x, y + h, d2);
+      a = (fx * (d1[0]! - dd[0]!)) / h; b = (fx * (d2[0]! - dd[0]!)) / h;
+      c = (fy * (d1[1]! - dd[1]!)) / h; d = (fy * (d2[1]! - dd[1]!)) / h;
+      out[U + ix.fx] = dd[0]!; out[V + ix.fy] = dd[1]!; out[U + ix.cx] = 1; out[V + ix.cy] = 1;
+      const pp = Array.from(p);
+      for (const e of ix.extra) {
+        const old = pp[e]!, he = 1e-7 * Math.max(1, Math.abs(old));
+        pp[e] = old + he;
+        distortNormalized(model, pp, x, y, d1);
+        pp[e] = old;
+        out[U + e] = (fx * (d1[0]! - dd[0]!)) / he; out[V + e] = (fy * (d1[1]! - dd[1]!)) / he;
+      }
+    }
+  }
+  out[0] = u; out[1] = v;
+  // d(u, v)/dXc = M · [[iz, 0, −x iz], [0, iz, −y iz]].
+  const gu0 = a * iz, gu1 = b * iz, gu2 = -(a * x + b * y) * iz;
+  const gv0 = c * iz, gv1 = d * iz, gv2 = -(c * x + d * y) * iz;
+  // dXc/dω = −[r]× = [[0, r2, −r1], [−r2, 0, r0], [r1, −r0, 0]].
+  out[2] = -gu1 * r2 + gu2 * r1; out[3] = gu0 * r2 - gu2 * r0; out[4] = -gu0 * r1 + gu1 * r0;
+  out[5] = gu0; out[6] = gu1; out[7] = gu2;
+  out[8] = gu0 * R0 + gu1 * R3 + gu2 * R6; out[9] = gu0 * R1 + gu1 * R4 + gu2 * R7; out[10] = gu0 * R2 + gu1 * R5 + gu2 * R8;
+  const o = 2 + JAC_STRIDE;
+  out[o] = -gv1 * r2 + gv2 * r1; out[o + 1] = gv0 * r2 - gv2 * r0; out[o + 2] = -gv0 * r1 + gv1 * r0;
+  out[o + 3] = gv0; out[o + 4] = gv1; out[o + 5] = gv2;
+  out[o + 6] = gv0 * R0 + gv1 * R3 + gv2 * R6; out[o + 7] = gv0 * R1 + gv1 * R4 + gv2 * R7; out[o + 8] = gv0 * R2 + gv1 * R5 + gv2 * R8;
+  return true;
+}
+
+/** Indices of the refined intrinsic parameters of a camera. */
+export function refinedParams(cam: BACamera): number[] {
+  const ix = intrinsicIndices(cam.model), out: number[] = [];
+  if (cam.refineFocal) { out.push(ix.fx); if (ix.fy !== ix.fx) out.push(ix.fy); }
+  if (cam.refinePrincipalPoint) out.push(ix.cx, ix.cy);
+  if (cam.refineDistortion) out.push(...ix.extra);
+  return out;
+}
+
+/** ρ(s) of the squared residual norm s, scale² d2. */
+function rho(loss: 'trivial' | 'huber' | 'cauchy', d2: number, s: number): number {
+  if (loss === 'huber') return s <= d2 ? s : 2 * Math.sqrt(d2 * s) - d2;
+  if (loss === 'cauchy') return d2 * Math.log1p(s / d2);
+  return s;
+}
+/** IRLS weight ρ'(s). */
+function rhoWeight(loss: 'trivial' | 'huber' | 'cauchy', d2: number, s: number): number {
+  if (loss === 'huber') return s <= d2 ? 1 : Math.sqrt(d2 / s);
+  if (loss === 'cauchy') return 1 / (1 + s / d2);
+  return 1;
+}
+
+const MAXC = 6 + MAX_PARAMS; // camera-side columns of one observation
+
+export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport {
+  const { cameras, images, points, observations } = problem;
+  const maxIterations = opts.maxIterations ?? 100;
+  const loss = opts.loss ?? 'trivial';
+  const d2 = (opts.lossScale ?? 1) ** 2;
+  const ftol = opts.functionTolerance ?? 1e-6;
+  const nObs = observations.length, nPts = points.length / 3, nImg = images.length;
+
+  // ---- parameter layout on the camera side
+  const R = new Float64Array(9 * nImg), T = new Float64Array(3 * nImg);
+  images.forEach((im, i) => { R.set(quatToMat(Array.from(im.q)), 9 * i); T.set(im.t, 3 * i); });
+  const poseOff = new Int32Array(nImg).fill(-1), poseSize = new Int32Array(nImg);
+  let nc = 0;
+  images.forEach((im, i) => { if (!im.fixed) { poseOff[i] = nc; poseSize[i] = im.fixTranslationScale ? 5 : 6; nc += poseSize[i]!; } });
+  const camRefined = cameras.map(refinedParams);
+  const camOff = new Int32Array(cameras.length).fill(-1);
+  const camUsed = new Uint8Array(cameras.length);
+  for (const ob of observations) camUsed[images[ob.image]!.camera] = 1;
+  camRefined.forEach((r, c) => { if (r.length && camUsed[c]) { camOff[c] = nc; nc += r.length; } });
+  // Tangent bases for images whose translation norm is fixed.
+  const tanB = new Float64Array(6 * nImg);
+  const setTangent = (i: number) => {
+    const t0 = T[3 * i]!, t1 = T[3 * i + 1]!, t2 = T[3 * i + 2]!, n = Math.hypot(t0, t1, t2) || 1;
+    const e = [t0 / n, t1 / n, t2 / n];
+    const aux = Math.abs(e[0]!) < 0.9 ? [1, 0, 0] : [0, 1, 0];
+    let b1 = [e[1]! * aux[2]! - e[2]! * aux[1]!, e[2]! * aux[0]! - e[0]! * aux[2]!, e[0]! * aux[1]! - e[1]! * aux[0]!];
+    const nb = Math.hypot(b1[0]!, b1[1]!, b1[2]!); b1 = b1.map((v) => v / nb);
+    const b2 = [e[1]! * b1[2]! - e[2]! * b1[1]!, e[2]! * b1[0]! - e[0]! * b1[2]!, e[0]! * b1[1]! - e[1]! * b1[0]!];
+    tanB.set([...b1, ...b2], 6 * i);
+  };
+
+  // ---- observations grouped by point (CSR)
+  const obsImg = new Int32Array(nObs), obsPt = new Int32Array(nObs), obsXY = new Float64Array(2 * nObs);
+  observations.forEach((ob, o) => { obsImg[o] = ob.image; obsPt[o] = ob.point; obsXY[2 * o] = ob.x; obsXY[2 * o + 1] = ob.y; });
+  const ptStart = new Int32Array(nPts + 1);
+  for (let o = 0; o < nObs; o++) ptStart[obsPt[o]! + 1]!++;
+  for (let p = 0; p < nPts; p++) ptStart[p + 1]! += ptStart[p]!;
+  const ptObs = new Int32Array(nObs), fill = ptStart.slice(0, nPts);
+  for (let o = 0; o < nObs; o++) ptObs[fill[obsPt[o]!]!++] = o;
+  const fixedPt = problem.fixedPoints ?? new Uint8Array(nPts);
+
+  // ---- per-observation storage
+  const res = new Float64Array(2 * nObs), wts = new Float64Array(nObs);
+  const Jc = new Float64Array(2 * MAXC * nObs), Jp = new Float64Array(6 * nObs);
+  const cols = new Int32Array(MAXC * nObs), ncol = new Uint8Array(nObs), npose = new Uint8Array(nObs), obsCam = new Int32Array(nObs);
+  const valid = new Uint8Array(nObs);
+  const jac = new Float64Array(2 + 2 * JAC_STRIDE);
+
+  const cost = (Rm: Float64Array, Tm: Float64Array, P: Float64Array, params: Float64Array[]): { cost: number; sq: number; n: number } => {
+    let c = 0, sq = 0, n = 0;
+    for (let o = 0; o < nObs; o++) {
+      const i = obsImg[o]!, cam = cameras[images[i]!.camera]!;
+      if (!projectWithJacobian(cam.model, params[images[i]!.camera]!, Rm, Tm, P, 3 * obsPt[o]!, jac, 9 * i, 3 * i)) continue;
+      const du = jac[0]! - obsXY[2 * o]!, dv = jac[1]! - obsXY[2 * o + 1]!, s = du * du + dv * dv;
+      sq += s; n++;
+      c += rho(loss, d2, s);
+    }
+    return { cost: 0.5 * c, sq, n };
+  };
+
+  const linearize = () => {
+    for (let o = 0; o < nObs; o++) {
+      const i = obsImg[o]!, ci = images[i]!.camera, cam = cameras[ci]!;
+      valid[o] = projectWithJacobian(cam.model, cam.params, R, T, points, 3 * obsPt[o]!, jac, 9 * i, 3 * i) ? 1 : 0;
+      if (!valid[o]) { ncol[o] = 0; npose[o] = 0; wts[o] = 0; continue; }
+      const du = jac[0]! - obsXY[2 * o]!, dv = jac[1]! - obsXY[2 * o + 1]!;
+      res[2 * o] = du; res[2 * o + 1] = dv;
+      wts[o] = rhoWeight(loss, d2, du * du + dv * dv);
+      const base = 2 * MAXC * o;
+      let k = 0;
+      const po = poseOff[i]!;
+      if (po >= 0) {
+        for (let j = 0; j < 3; j++) { Jc[base + k] = jac[2 + j]!; Jc[base + MAXC + k] = jac[2 + JAC_STRIDE + j]!; cols[MAXC * o + k] = po + j; k++; }
+        if (poseSize[i] === 6) {
+          for (let j = 0; j < 3; j++) { Jc[base + k] = jac[5 + j]!; Jc[base + MAXC + k] = jac[5 + JAC_STRIDE + j]!; cols[MAXC * o + k] = po + 3 + j; k++; }
+        } else {
+          for (let j = 0; j < 2; j++) {
+            const b0 = tanB[6 * i + 3 * j]!, b1 = tanB[6 * i + 3 * j + 1]!, b2 = tanB[6 * i + 3 * j + 2]!;
+            Jc[base + k] = jac[5]! * b0 + jac[6]! * b1 + jac[7]! * b2;
+            Jc[base + MAXC + k] = jac[5 + JAC_STRIDE]! * b0 + jac[6 + JAC_STRIDE]! * b1 + jac[7 + JAC_STRIDE]! * b2;
+            cols[MAXC * o + k] = po + 3 + j; k++;
+          }
+        }
+      }
+      npose[o] = k;
+      const co = camOff[ci]!;
+      if (co >= 0) {
+        const rp = camRefined[ci]!;
+        for (let j = 0; j < rp.length; j++) {
+          Jc[base + k] = jac[2 + JAC_INTR + rp[j]!]!; Jc[base + MAXC + k] = jac[2 + JAC_STRIDE + JAC_INTR + rp[j]!]!;
+          cols[MAXC * o + k] = co + j; k++;
+        }
+      }
+      ncol[o] = k;
+      obsCam[o] = ci;
+      for (let j = 0; j < 3; j++) { Jp[6 * o + j] = jac[8 + j]!; Jp[6 * o + 3 + j] = jac[8 + JAC_STRIDE + j]!; }
+    }
+  };
+
+  // ---- normal equations pieces that do not depend on λ
+  const A = new Float64Array(nc * nc), gc = new Float64Array(nc);
+  const Cp = new Float64Array(9 * nPts), gp = new Float64Array(3 * nPts);
+  const Wo = new Float64Array(3 * MAXC * nObs); // Jcᵀ w Jp per observation (ncol × 3)
+  const buildNormal = () => {
+    A.fill(0); gc.fill(0); Cp.fill(0); gp.fill(0);
+    for (let o = 0; o < nObs; o++) {
+      if (!valid[o]) continue;
+      const w = wts[o]!, k = ncol[o]!, base = 2 * MAXC * o, cb = MAXC * o;
+      const ru = res[2 * o]! * w, rv = res[2 * o + 1]! * w;
+      for (let a = 0; a < k; a++) {
+        const ja = Jc[base + a]!, jb = Jc[base + MAXC + a]!, ga = cols[cb + a]!;
+        gc[ga]! += ja * ru + jb * rv;
+        const wa = w * ja, wb = w * jb, row = ga * nc;
+        // Columns of one observation increase with b: (ga, gb ≤ ga) is the lower triangle.
+        for (let b = 0; b <= a; b++) A[row + cols[cb + b]!]! += wa * Jc[base + b]! + wb * Jc[base + MAXC + b]!;
+        // W = Jcᵀ w Jp
+        for (let j = 0; j < 3; j++) Wo[3 * cb + 3 * a + j] = wa * Jp[6 * o + j]! + wb * Jp[6 * o + 3 + j]!;
+      }
+      const p = obsPt[o]!;
+      if (fixedPt[p]) continue;
+      for (let a = 0; a < 3; a++) {
+        const pa = Jp[6 * o + a]!, pb = Jp[6 * o + 3 + a]!;
+        gp[3 * p + a]! += pa * ru + pb * rv;
+        for (let b = 0; b < 3; b++) Cp[9 * p + 3 * a + b]! += w * (pa * Jp[6 * o + b]! + pb * Jp[6 * o + 3 + b]!);
+      }
+    }
+  };
+
+  // ---- one damped solve: returns the step (camera part, point part) or null when not PD
+  const S = new Float64Array(nc * nc), bc = new Float64Array(nc);
+  const Cinv = new Float64Array(9 * nPts), Cd = new Float64Array(9), Vo = new Float64Array(3 * MAXC * nObs);
+  const dc = new Float64Array(nc), dp = new Float64Array(3 * nPts);
+  const diagA = new Float64Array(nc), diagC = new Float64Array(3 * nPts);
+  // Per-point scratch: distinct cameras of the track with their summed intrinsic W and W C⁻¹.
+  let maxTrack = 1;
+  for (let p = 0; p < nPts; p++) maxTrack = Math.max(maxTrack, ptStart[p + 1]! - ptStart[p]!);
+  const trackCams = new Int32Array(maxTrack), camSlot = new Int32Array(cameras.length).fill(-1);
+  const Wsum = new Float64Array(maxTrack * 3 * MAX_PARAMS), Vsum = new Float64Array(maxTrack * 3 * MAX_PARAMS);
+  /** S[r][c] −= v on the lower triangle (Cholesky reads only that); `mirror`: the transposed term exists too. */
+  const subLower = (r: number, c: number, v: number, mirror: boolean) => {
+    if (r > c) S[r * nc + c]! -= v;
+    else if (r < c) { if (mirror) S[c * nc + r]! -= v; }
+    else S[r * nc + r]! -= mirror ? 2 * v : v;
+  };
+  const solve = (lambda: number): boolean => {
+    S.set(A);
+    for (let a = 0; a < nc; a++) { const dd = Math.min(Math.max(A[a * nc + a]!, 1e-6), 1e32); diagA[a] = dd; S[a * nc + a]! += lambda * dd; }
+    for (let a = 0; a < nc; a++) bc[a] = -gc[a]!;
+    for (let p = 0; p < nPts; p++) {
+      const s0 = ptStart[p]!, s1 = ptStart[p + 1]!;
+      if (fixedPt[p] || s0 === s1) continue;
+      for (let j = 0; j < 9; j++) Cd[j] = Cp[9 * p + j]!;
+      for (let j = 0; j < 3; j++) { const dd = Math.min(Math.max(Cp[9 * p + 4 * j]!, 1e-6), 1e32); diagC[3 * p + j] = dd; Cd[4 * j]! += lambda * dd; }
+      const ci = Cinv.subarray(9 * p, 9 * p + 9);
+      if (!invert3(Cd, ci)) return false;
+      const c0 = ci[0]!, c1 = ci[1]!, c2 = ci[2]!, c3 = ci[3]!, c4 = ci[4]!, c5 = ci[5]!, c6 = ci[6]!, c7 = ci[7]!, c8 = ci[8]!;
+      const g0 = gp[3 * p]!, g1 = gp[3 * p + 1]!, g2 = gp[3 * p + 2]!;
+      let nCams = 0;
+      // V = W C⁻¹ for the pose rows of each observation; intrinsic rows summed per camera first.
+      for (let q = s0; q < s1; q++) {
+        const o = ptObs[q]!, k = ncol[o]!, np = npose[o]!, cb = MAXC * o;
+        for (let a = 0; a < np; a++) {
+          const wb = 3 * cb + 3 * a, w0 = Wo[wb]!, w1 = Wo[wb + 1]!, w2 = Wo[wb + 2]!;
+          const v0 = w0 * c0 + w1 * c3 + w2 * c6, v1 = w0 * c1 + w1 * c4 + w2 * c7, v2 = w0 * c2 + w1 * c5 + w2 * c8;
+          Vo[wb] = v0; Vo[wb + 1] = v1; Vo[wb + 2] = v2;
+          bc[cols[cb + a]!]! += v0 * g0 + v1 * g1 + v2 * g2;
+        }
+        if (k > np) {
+          const cam = obsCam[o]!;
+          let slot = camSlot[cam]!;
+          if (slot < 0) { slot = camSlot[cam] = nCams; trackCams[nCams++] = cam; Wsum.fill(0, slot * 3 * MAX_PARAMS, (slot + 1) * 3 * MAX_PARAMS); }
+          const sb = slot * 3 * MAX_PARAMS;
+          for (let a = np; a < k; a++) {
+            const wb = 3 * cb + 3 * a, x = sb + 3 * (a - np);
+            Wsum[x]! += Wo[wb]!; Wsum[x + 1]! += Wo[wb + 1]!; Wsum[x + 2]! += Wo[wb + 2]!;
+          }
+        }
+      }
+      for (let m = 0; m < nCams; m++) {
+        const cam = trackCams[m]!, kc = camRefined[cam]!.length, co = camOff[cam]!, sb = m * 3 * MAX_PARAMS;
+        for (let a = 0; a < kc; a++) {
+          const x = sb + 3 * a, w0 = Wsum[x]!, w1 = Wsum[x + 1]!, w2 = Wsum[x + 2]!;
+          const v0 = w0 * c0 + w1 * c3 + w2 * c6, v1 = w0 * c1 + w1 * c4 + w2 * c7, v2 = w0 * c2 + w1 * c5 + w2 * c8;
+          Vsum[x] = v0; Vsum[x + 1] = v1; Vsum[x + 2] = v2;
+          bc[co + a]! += v0 * g0 + v1 * g1 + v2 * g2;
+        }
+      }
+      // Pose–pose blocks over unordered observation pairs (each also stands for its transpose).
+      for (let q = s0; q < s1; q++) {
+        const o = ptObs[q]!, np = npose[o]!, cb = MAXC * o;
+        if (!np) continue;
+        const po = cols[cb]!;
+        for (let q2 = s0; q2 <= q; q2++) {
+          const o2 = ptObs[q2]!, np2 = npose[o2]!, cb2 = MAXC * o2;
+          if (!np2) continue;
+          const po2 = cols[cb2]!, same = q2 === q;
+          for (let a = 0; a < np; a++) {
+            const vb = 3 * cb + 3 * a, v0 = Vo[vb]!, v1 = Vo[vb + 1]!, v2 = Vo[vb + 2]!;
+            const bEnd = same ? a + 1 : np2;
+            if (po > po2) {
+              const row = (po + a) * nc + po2;
+              for (let b = 0; b < bEnd; b++) { const wb = 3 * cb2 + 3 * b; S[row + b]! -= v0 * Wo[wb]! + v1 * Wo[wb + 1]! + v2 * Wo[wb + 2]!; }
+            } else {
+              for (let b = 0; b < bEnd; b++) { const wb = 3 * cb2 + 3 * b; subLower(po + a, po2 + b, v0 * Wo[wb]! + v1 * Wo[wb + 1]! + v2 * Wo[wb + 2]!, !same); }
+            }
+          }
+        }
+        // Pose–intrinsics blocks: intrinsic columns come after all pose columns, so (K, P) is the lower one.
+        for (let m = 0; m < nCams; m++) {
+          const cam = trackCams[m]!, kc = camRefined[cam]!.length, co = camOff[cam]!, sb = m * 3 * MAX_PARAMS;
+          for (let b = 0; b < kc; b++) {
+            const x = sb + 3 * b, w0 = Wsum[x]!, w1 = Wsum[x + 1]!, w2 = Wsum[x + 2]!, row = (co + b) * nc + po;
+            for (let a = 0; a < np; a++) { const vb = 3 * cb + 3 * a; S[row + a]! -= Vo[vb]! * w0 + Vo[vb + 1]! * w1 + Vo[vb + 2]! * w2; }
+          }
+        }
+      }
+      // Intrinsics–intrinsics blocks.
+      for (let m = 0; m < nCams; m++) {
+        const cam = trackCams[m]!, kc = camRefined[cam]!.length, co = camOff[cam]!, sb = m * 3 * MAX_PARAMS;
+        for (let m2 = 0; m2 <= m; m2++) {
+          const cam2 = trackCams[m2]!, kc2 = camRefined[cam2]!.length, co2 = camOff[cam2]!, sb2 = m2 * 3 * MAX_PARAMS;
+          for (let a = 0; a < kc; a++) {
+            const x = sb + 3 * a;
+            for (let b = 0; b < (m2 === m ? a + 1 : kc2); b++) {
+              const y = sb2 + 3 * b;
+              subLower(co + a, co2 + b, Vsum[x]! * Wsum[y]! + Vsum[x + 1]! * Wsum[y + 1]! + Vsum[x + 2]! * Wsum[y + 2]!, m2 !== m);
+            }
+          }
+        }
+      }
+      for (let m = 0; m < nCams; m++) camSlot[trackCams[m]!] = -1;
+    }
+    dc.set(bc);
+    if (nc > 0 && !choleskySolve(S, nc, dc)) return false;
+    // Back-substitution: δp = C⁻¹ (−gp − Σ Wᵀ δc).
+    for (let p = 0; p < nPts; p++) {
+      const s0 = ptStart[p]!, s1 = ptStart[p + 1]!;
+      if (fixedPt[p] || s0 === s1) { dp[3 * p] = dp[3 * p + 1] = dp[3 * p + 2] = 0; continue; }
+      let r0 = -gp[3 * p]!, r1 = -gp[3 * p + 1]!, r2 = -gp[3 * p + 2]!;
+      for (let q = s0; q < s1; q++) {
+        const o = ptObs[q]!, k = ncol[o]!, cb = MAXC * o;
+        for (let a = 0; a < k; a++) {
+          const x = dc[cols[cb + a]!]!, wb = 3 * cb + 3 * a;
+          r0 -= Wo[wb]! * x; r1 -= Wo[wb + 1]! * x; r2 -= Wo[wb + 2]! * x;
+        }
+      }
+      const ci = Cinv.subarray(9 * p, 9 * p + 9);
+      dp[3 * p] = ci[0]! * r0 + ci[1]! * r1 + ci[2]! * r2;
+      dp[3 * p + 1] = ci[3]! * r0 + ci[4]! * r1 + ci[5]! * r2;
+      dp[3 * p + 2] = ci[6]! * r0 + ci[7]! * r1 + ci[8]! * r2;
+    }
+    return true;
+  };
+
+  // ---- candidate state
+  const R2 = new Float64Array(R.length), T2 = new Float64Array(T.length), P2 = new Float64Array(points.length);
+  const params = cameras.map((c) => c.params);
+  const params2 = cameras.map((c) => Float64Array.from(c.params));
+  const applyStep = () => {
+    R2.set(R); T2.set(T); P2.set(points);
+    for (let i = 0; i < nImg; i++) {
+      const po = poseOff[i]!;
+      if (po < 0) continue;
+      const Ri = Array.from(R.subarray(9 * i, 9 * i + 9));
+      const dR = expSO3([dc[po]!, dc[po + 1]!, dc[po + 2]!]);
+      for (let r = 0; r < 3; r++) for (let c = 0; c < 3; c++) R2[9 * i + 3 * r + c] = dR[3 * r]! * Ri[c]! + dR[3 * r + 1]! * Ri[3 + c]! + dR[3 * r + 2]! * Ri[6 + c]!;
+      if (poseSize[i] === 6) for (let j = 0; j < 3; j++) T2[3 * i + j] = T[3 * i + j]! + dc[po + 3 + j]!;
+      else {
+        const n0 = Math.hypot(T[3 * i]!, T[3 * i + 1]!, T[3 * i + 2]!);
+        const v = [0, 1, 2].map((j) => T[3 * i + j]! + dc[po + 3]! * tanB[6 * i + j]! + dc[po + 4]! * tanB[6 * i + 3 + j]!);
+        const n1 = Math.hypot(v[0]!, v[1]!, v[2]!) || 1;
+        for (let j = 0; j < 3; j++) T2[3 * i + j] = (v[j]! * n0) / n1;
+      }
+    }
+    cameras.forEach((c, ci) => {
+      params2[ci]!.set(c.params);
+      const co = camOff[ci]!;
+      if (co < 0) return;
+      camRefined[ci]!.forEach((pi, j) => { params2[ci]![pi] = c.params[pi]! + dc[co + j]!; });
+    });
+    for (let k = 0; k < points.length; k++) P2[k] = points[k]! + dp[k]!;
+  };
+
+  images.forEach((im, i) => { if (im.fixTranslationScale && !im.fixed) setTangent(i); });
+  const c0 = cost(R, T, points, params);
+  let curCost = c0.cost, curSq = c0.sq, curN = c0.n;
+  let lambda = 1e-4, nu = 2, it = 0, converged = false;
+  let dirty = true;
+  for (; it < maxIterations; it++) {
+    if (dirty) { linearize(); buildNormal(); dirty = false; }
+    // Gradient test: nothing left to do.
+    let gmax = 0;
+    for (let a = 0; a < nc; a++) gmax = Math.max(gmax, Math.abs(gc[a]!));
+    for (let a = 0; a < gp.length; a++) gmax = Math.max(gmax, Math.abs(gp[a]!));
+    if (gmax < 1e-10) { converged = true; break; }
+    if (!solve(lambda)) { lambda *= nu; nu *= 2; if (lambda > 1e16) break; continue; }
+    applyStep();
+    const c1 = cost(R2, T2, P2, params2);
+    // Predicted reduction of the (reweighted) quadratic model: ½ δᵀ(λ D δ − g).
+    let pred = 0;
+    for (let a = 0; a < nc; a++) pred += dc[a]! * (lambda * diagA[a]! * dc[a]! - gc[a]!);
+    for (let p = 0; p < nPts; p++) {
+      if (fixedPt[p] || ptStart[p] === ptStart[p + 1]) continue;
+      for (let j = 0; j < 3; j++) pred += dp[3 * p + j]! * (lambda * diagC[3 * p + j]! * dp[3 * p + j]! - gp[3 * p + j]!);
+    }
+    pred *= 0.5;
+    const actual = curCost - c1.cost;
+    if (actual > 0 && Number.isFinite(c1.cost)) {
+      const rho = pred > 0 ? actual / pred : 1;
+      R.set(R2); T.set(T2); points.set(P2);
+      cameras.forEach((c, ci) => c.params.set(params2[ci]!));
+      images.forEach((im, i) => { if (im.fixTranslationScale && !im.fixed) setTangent(i); });
+      const rel = actual / Math.max(curCost, 1e-300);
+      curCost = c1.cost; curSq = c1.sq; curN = c1.n;
+      lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
+      lambda = Math.max(lambda, 1e-12);
+      nu = 2;
+      dirty = true;
+      opts.onIteration?.(it + 1, curCost);
+      if (rel < ftol) { converged = true; it++; break; }
+    } else {
+      lambda *= nu; nu *= 2;
+      if (lambda > 1e16) { converged = true; break; }
+    }
+  }
+  // Write back.
+  images.forEach((im, i) => { im.q.set(matToQuat(Array.from(R.subarray(9 * i, 9 * i + 9)))); im.t.set(T.subarray(3 * i, 3 * i + 3)); });
+  return {
+    initialCost: c0.cost,
+    finalCost: curCost,
+    iterations: it,
+    initialRmse: Math.sqrt(c0.sq / Math.max(1, c0.n)),
+    finalRmse: Math.sqrt(curSq / Math.max(1, curN)),
+    converged,
+  };
+}

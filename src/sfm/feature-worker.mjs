@@ -1,0 +1,91 @@
+/**
+ * Feature-extraction worker (plain JS so it runs under node, tsx and vitest alike). opencv-js is a
+ * large wasm module: it is loaded once per worker and reused for every image the pool sends.
+ *
+ * Message in:  { id, path, maxSize, type: 'akaze'|'orb', maxFeatures, threshold }
+ * Message out: { id, ok, width, height, n, kp: Float32Array (x,y,size,angle per keypoint, full-res
+ *               pixels with COLMAP's +0.5 centre convention), desc: Uint32Array (words per
+ *               descriptor, zero-padded), words, rgb: Uint8Array } or { id, ok: false, error }
+ */
+import { parentPort } from 'node:worker_threads';
+import sharp from 'sharp';
+
+let cvPromise = null;
+async function loadCv() {
+  if (!cvPromise) {
+    cvPromise = (async () => {
+      const mod = await import('@techstark/opencv-js');
+      let cv = mod.default ?? mod;
+      if (cv instanceof Promise) cv = await cv;
+      if (!cv.Mat) await new Promise((resolve) => { cv.onRuntimeInitialized = resolve; });
+      return cv;
+    })();
+  }
+  return cvPromise;
+}
+
+async function extract(msg) {
+  const cv = await loadCv();
+  sharp.concurrency(1); // the pool already runs one worker per core
+  const meta = await sharp(msg.path).metadata();
+  const W = meta.width, H = meta.height;
+  const scale = Math.min(1, msg.maxSize / Math.max(W, H));
+  const w = Math.max(1, Math.round(W * scale)), h = Math.max(1, Math.round(H * scale));
+  const base = sharp(msg.path).resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
+  const [grey, rgbImg] = await Promise.all([
+    base.clone().greyscale().raw().toBuffer(),
+    base.clone().removeAlpha().toColourspace('srgb').raw().toBuffer(),
+  ]);
+  const mat = cv.matFromArray(h, w, cv.CV_8UC1, grey);
+  const mask = new cv.Mat();
+  const kps = new cv.KeyPointVector();
+  const desc = new cv.Mat();
+  let det;
+  try {
+    if (msg.type === 'orb') {
+      det = new cv.ORB(msg.maxFeatures);
+    } else {
+      det = new cv.AKAZE();
+      det.setThreshold(msg.threshold);
+    }
+    det.detectAndCompute(mat, mask, kps, desc);
+    const total = kps.size();
+    const order = [];
+    for (let i = 0; i < total; i++) order.push([kps.get(i).response, i]);
+    // strongest first, so a cap keeps the most repeatable points
+    order.sort((a, b) => b[0] - a[0]);
+    const n = Math.min(total, msg.maxFeatures);
+    const bytes = desc.cols;
+    const words = Math.ceil(bytes / 4);
+    const kp = new Float32Array(n * 4);
+    const out = new Uint32Array(n * words);
+    const outBytes = new Uint8Array(out.buffer);
+    const rgb = new Uint8Array(n * 3);
+    const sx = W / w, sy = H / h;
+    const d = desc.data;
+    for (let k = 0; k < n; k++) {
+      const i = order[k][1];
+      const p = kps.get(i);
+      kp[k * 4] = (p.pt.x + 0.5) * sx;
+      kp[k * 4 + 1] = (p.pt.y + 0.5) * sy;
+      kp[k * 4 + 2] = p.size * sx;
+      kp[k * 4 + 3] = p.angle;
+      outBytes.set(d.subarray(i * bytes, (i + 1) * bytes), k * words * 4);
+      const px = Math.min(w - 1, Math.max(0, Math.round(p.pt.x))), py = Math.min(h - 1, Math.max(0, Math.round(p.pt.y)));
+      const o = (py * w + px) * 3;
+      rgb[k * 3] = rgbImg[o]; rgb[k * 3 + 1] = rgbImg[o + 1]; rgb[k * 3 + 2] = rgbImg[o + 2];
+    }
+    return { width: W, height: H, n, kp, desc: out, words, rgb };
+  } finally {
+    mat.delete(); mask.delete(); kps.delete(); desc.delete(); if (det) det.delete();
+  }
+}
+
+parentPort.on('message', async (msg) => {
+  try {
+    const r = await extract(msg);
+    parentPort.postMessage({ id: msg.id, ok: true, ...r }, [r.kp.buffer, r.desc.buffer, r.rgb.buffer]);
+  } catch (e) {
+    parentPort.postMessage({ id: msg.id, ok: false, error: e && e.message ? e.message : String(e) });
+  }
+});

@@ -1,0 +1,91 @@
+/**
+ * Stage 1: keypoints and binary descriptors (AKAZE, or ORB) for every image, computed by a pool of
+ * worker threads (opencv-js loaded once per worker) on a downscaled copy, with keypoints rescaled
+ * to full-resolution pixels. Cached in the SfM database by image hash + options.
+ */
+import { Worker } from 'node:worker_threads';
+import os from 'node:os';
+import { hashFile, hashString } from '../util/fsx.js';
+import { Progress } from '../util/progress.js';
+import { UserError } from '../util/errors.js';
+import type { SfmDatabase } from './database.js';
+import type { FeatureSet } from './types.js';
+
+export interface FeatureOptions {
+  type: 'akaze' | 'orb';
+  /** longest side of the image the detector sees */
+  maxImageSize: number;
+  /** keep at most this many (strongest) keypoints per image */
+  maxFeatures: number;
+  /** AKAZE detector threshold (lower → more keypoints) */
+  threshold: number;
+  /** worker threads; default min(2, cores) */
+  workers?: number;
+  silent?: boolean;
+}
+
+export const defaultFeatureOptions: FeatureOptions = { type: 'akaze', maxImageSize: 1600, maxFeatures: 8000, threshold: 0.0002 };
+
+interface WorkerReply {
+  id: number;
+  ok: boolean;
+  error?: string;
+  width: number;
+  height: number;
+  n: number;
+  kp: Float32Array;
+  desc: Uint32Array;
+  words: number;
+  rgb: Uint8Array;
+}
+
+/** Features of every image (paths in order); cached rows are reused. */
+export async function extractFeatures(db: SfmDatabase, images: Array<{ name: string; path: string }>, opts: FeatureOptions): Promise<FeatureSet[]> {
+  const optKey = JSON.stringify({ t: opts.type, s: opts.maxImageSize, n: opts.maxFeatures, th: opts.threshold, v: 1 });
+  const out: Array<FeatureSet | null> = [];
+  const todo: Array<{ idx: number; name: string; path: string; key: string }> = [];
+  for (let i = 0; i < images.length; i++) {
+    const im = images[i]!;
+    const key = hashString((await hashFile(im.path)) + optKey);
+    const cached = db.getFeatures(im.name, key);
+    out.push(cached);
+    if (!cached) todo.push({ idx: i, name: im.name, path: im.path, key });
+  }
+  if (todo.length > 0) {
+    const progress = new Progress('sfm: features', todo.length, { silent: opts.silent });
+    const nWorkers = Math.max(1, Math.min(opts.workers ?? Math.min(2, os.availableParallelism()), todo.length));
+    const workers = Array.from({ length: nWorkers }, () => new Worker(new URL('./feature-worker.mjs', import.meta.url)));
+    try {
+      let next = 0;
+      let done = 0;
+      await Promise.all(
+        workers.map(async (w) => {
+          while (next < todo.length) {
+            const job = todo[next++]!;
+            const r = await ask(w, { id: job.idx, path: job.path, maxSize: opts.maxImageSize, type: opts.type, maxFeatures: opts.maxFeatures, threshold: opts.threshold });
+            if (!r.ok) throw new UserError(`cannot extract features: ${r.error}`, { file: job.path, fix: 'check that the image is readable, or remove it from the workspace' });
+            const f: FeatureSet = { name: job.name, key: job.key, width: r.width, height: r.height, n: r.n, kp: r.kp, desc: r.desc, words: r.words, rgb: r.rgb };
+            db.putFeatures(f);
+            out[job.idx] = f;
+            progress.update(++done, `${job.name}: ${r.n} keypoints`);
+          }
+        }),
+      );
+      progress.finish();
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }
+  return out as FeatureSet[];
+}
+
+function ask(w: Worker, msg: Record<string, unknown>): Promise<WorkerReply> {
+  return new Promise((resolve, reject) => {
+    const onMsg = (r: WorkerReply) => { cleanup(); resolve(r); };
+    const onErr = (e: Error) => { cleanup(); reject(e); };
+    const cleanup = () => { w.off('message', onMsg); w.off('error', onErr); };
+    w.on('message', onMsg);
+    w.on('error', onErr);
+    w.postMessage(msg);
+  });
+}

@@ -1,0 +1,1 @@
+export function matchDescriptors(A: Uint32Array, nA: number, B: Uint32Array, nB: number, words: number, ratio: number, maxDist: number): Uint32Array;

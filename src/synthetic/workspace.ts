@@ -1,0 +1,79 @@
+/**
+ * Write a synthetic capture as a workspace: images/*.png, priors.json, sparse/ (COLMAP text and
+ * binary, with the given — possibly noisy — poses and the exact 3D points with tracks), and
+ * synthetic-truth.json with the true poses and photometric changes.
+ */
+import path from 'node:path';
+import { writeJsonAtomic } from '../util/fsx.js';
+import { writeColmapModel } from '../io/colmap.js';
+import { emptyModel, type SparseModel } from '../io/colmap-model.js';
+import { matToQuat } from '../geometry/rotation.js';
+import type { Priors } from '../ingest/priors.js';
+import { Workspace } from '../pipeline/workspace.js';
+import { writePng } from '../scene/image-io.js';
+import { syntheticPoints, type SynthCapture } from './generate.js';
+
+export interface SyntheticTruth {
+  version: 1;
+  options: SynthCapture['options'];
+  camera: SynthCapture['intrinsics'];
+  gaussians: number;
+  images: { name: string; qvec: [number, number, number, number]; tvec: [number, number, number]; ev: number; wb: [number, number, number] }[];
+}
+
+export function captureToModel(cap: SynthCapture, which: 'given' | 'truth' = 'given'): SparseModel {
+  const k = cap.intrinsics;
+  const model = emptyModel();
+  model.cameras.set(1, { id: 1, model: 'PINHOLE', width: k.width, height: k.height, params: [k.fx, k.fy, k.cx, k.cy] });
+  const pts = syntheticPoints(cap);
+  const obs: { xys: number[]; ids: number[] }[] = cap.images.map(() => ({ xys: [], ids: [] }));
+  pts.forEach((p, i) => {
+    const id = i + 1;
+    const track = p.track.map((o) => {
+      const list = obs[o.image]!;
+      list.xys.push(o.x, o.y);
+      list.ids.push(id);
+      return { imageId: o.image + 1, point2DIdx: list.ids.length - 1 };
+    });
+    model.points3D.set(id, { id, xyz: p.xyz, rgb: p.rgb.map((c) => Math.round(c * 255)) as [number, number, number], error: 0, track });
+  });
+  cap.images.forEach((im, i) => {
+    const pose = im[which];
+    model.images.set(i + 1, {
+      id: i + 1,
+      cameraId: 1,
+      name: im.name,
+      qvec: matToQuat(pose.R),
+      tvec: [...pose.t] as [number, number, number],
+      xys: Float64Array.from(obs[i]!.xys),
+      point3DIds: obs[i]!.ids,
+    });
+  });
+  return model;
+}
+
+export async function writeSyntheticWorkspace(root: string, cap: SynthCapture): Promise<Workspace> {
+  const ws = new Workspace(root);
+  const k = cap.intrinsics;
+  for (const im of cap.images) await writePng(path.join(ws.imagesDir, im.name), im.rgb, k.width, k.height);
+  const priors: Priors = {
+    version: 1,
+    input: { kind: 'photos', path: 'synthetic' },
+    images: cap.images.map((im) => ({
+      name: im.name, width: k.width, height: k.height, cameraKey: `synthetic|${k.width}x${k.height}`,
+      focalPx: k.fx, focalSource: 'user', make: 'r2s', model: 'synthetic', source: `synthetic:${im.name}`,
+    })),
+    dropped: [],
+  };
+  await writeJsonAtomic(ws.priorsPath, priors);
+  await writeColmapModel(ws.sparseDir, captureToModel(cap, 'given'));
+  const truth: SyntheticTruth = {
+    version: 1,
+    options: cap.options,
+    camera: k,
+    gaussians: cap.scene.count,
+    images: cap.images.map((im) => ({ name: im.name, qvec: matToQuat(im.truth.R), tvec: [...im.truth.t] as [number, number, number], ev: im.ev, wb: im.wb })),
+  };
+  await writeJsonAtomic(path.join(ws.root, 'synthetic-truth.json'), truth);
+  return ws;
+}

@@ -1,0 +1,194 @@
+/**
+ * The HTTP server behind `r2s view`: serves the built viewer, a small JSON API describing the
+ * scene, and the target's files, all read-only (GET/HEAD only). Listens on 127.0.0.1 unless told
+ * otherwise.
+ */
+import http from 'node:http';
+import { createReadStream, promises as fs } from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { errorMessage } from '../util/errors.js';
+import type { SparseModel } from '../io/colmap-model.js';
+import type { ViewerManifest } from './protocol.js';
+import { splatFormatOf } from './protocol.js';
+import { resolveInside, safeSegments, encodePath } from './safe-path.js';
+import { camerasJson, loadSparseModel, modelUp, pointsJson, workspacePhotoUrl } from './scene-json.js';
+import { readCatalog } from './catalog.js';
+import type { ViewTarget } from './target.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.webp': 'image/webp',
+  '.svg': 'image/svg+xml',
+  '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+export interface ViewerServerOptions {
+  target: ViewTarget;
+  /** folder of the built viewer (index.html + assets) */
+  distDir: string;
+  port?: number;
+  host?: string;
+}
+
+export interface ViewerServer {
+  url: string;
+  port: number;
+  host: string;
+  manifest: ViewerManifest;
+  close(): Promise<void>;
+}
+
+export async function startViewerServer(opts: ViewerServerOptions): Promise<ViewerServer> {
+  const { target, distDir } = opts;
+  const host = opts.host ?? '127.0.0.1';
+  const warnings: string[] = [];
+
+  let model: SparseModel | null = null;
+  if (target.sparseDir) {
+    try {
+      model = await loadSparseModel(target.sparseDir);
+    } catch (e) {
+      warnings.push(`sparse model not shown: ${errorMessage(e)}`);
+    }
+  }
+  let splatBytes = 0;
+  if (target.splats) splatBytes = (await fs.stat(target.splats.abs)).size;
+
+  const manifest: ViewerManifest = {
+    title: target.title,
+    kind: target.kind,
+    splats: target.splats
+      ? {
+          url: `/files/${target.splats.mount}/${encodePath(target.splats.rel)}`,
+          name: path.basename(target.splats.rel),
+          format: splatFormatOf(target.splats.rel)!,
+          bytes: splatBytes,
+        }
+      : null,
+    cameras: !!model && model.images.size > 0,
+    points: !!model && model.points3D.size > 0,
+    catalog: !!target.catalogPath,
+    up: model && model.images.size > 0 ? modelUp(model) : [0, -1, 0],
+    warnings,
+  };
+
+  const api: Record<string, () => unknown> = {
+    '/api/manifest.json': () => manifest,
+    '/api/cameras.json': () => (model ? camerasJson(model, workspacePhotoUrl(target.imagesDir, '/files/ws')) : null),
+    '/api/points.json': () => (model ? pointsJson(model) : null),
+    // re-read on each request: extraction may add assets while the viewer runs
+    '/api/catalog.json': () => (target.catalogPath ? readCatalog(target.catalogPath, '/files/lib') : null),
+  };
+
+  const server = http.createServer((req, res) => {
+    handle(req, res).catch((e) => {
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', errorMessage(e));
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, 'text/plain; charset=utf-8', 'read-only');
+    }
+    let pathname: string;
+    try {
+      pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    } catch {
+      return send(res, 400, 'text/plain; charset=utf-8', 'bad url');
+    }
+    const apiFn = api[pathname];
+    if (apiFn) {
+      let value: unknown;
+      try {
+        value = apiFn();
+      } catch (e) {
+        return send(res, 500, 'application/json; charset=utf-8', JSON.stringify({ error: errorMessage(e) }));
+      }
+      if (value === null) return send(res, 404, 'application/json; charset=utf-8', JSON.stringify({ error: 'not available' }));
+      return send(res, 200, 'application/json; charset=utf-8', JSON.stringify(value), req.method === 'HEAD');
+    }
+    if (pathname.startsWith('/files/')) {
+      const segs = safeSegments(pathname.slice('/files/'.length));
+      if (!segs || segs.length < 2) return notFound(res);
+      const mount = target.mounts.get(segs[0]!);
+      if (!mount) return notFound(res);
+      const rest = segs.slice(1);
+      if (mount.only && (rest.length !== 1 || !mount.only.has(rest[0]!))) return notFound(res);
+      const file = await resolveInside(mount.dir, rest);
+      if (!file) return notFound(res);
+      return sendFile(req, res, file);
+    }
+    // the viewer itself
+    const segs = safeSegments(pathname);
+    if (!segs) return notFound(res);
+    const file = await resolveInside(distDir, segs.length ? segs : ['index.html']);
+    if (!file) return notFound(res);
+    return sendFile(req, res, file);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}/`,
+    port,
+    host,
+    manifest,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string, headOnly = false): void {
+  const buf = Buffer.from(body);
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': buf.length,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  res.end(headOnly ? undefined : buf);
+}
+
+function notFound(res: http.ServerResponse): void {
+  send(res, 404, 'text/plain; charset=utf-8', 'not found');
+}
+
+async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, file: string): Promise<void> {
+  const st = await fs.stat(file);
+  res.writeHead(200, {
+    'Content-Type': TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': st.size,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+  });
+  if (req.method === 'HEAD') return void res.end();
+  await new Promise<void>((resolve, reject) => {
+    const s = createReadStream(file);
+    s.on('error', reject);
+    res.on('close', resolve);
+    s.pipe(res);
+  });
+}

@@ -1,0 +1,166 @@
+import { describe, expect, it } from 'vitest';
+import { bundleAdjust, JAC_STRIDE, projectWithJacobian, type BACamera, type BAProblem } from '../src/sfm/bundle.js';
+import { projectPoint } from '../src/geometry/camera-model.js';
+import { expSO3, matMul3, matToQuat, quatToMat, rotationDistanceDeg, cameraCenter } from '../src/geometry/rotation.js';
+import type { CameraModelName } from '../src/io/colmap-model.js';
+import { rng } from './geometry-helpers.js';
+
+const MODELS: Array<[CameraModelName, number[]]> = [
+  ['SIMPLE_PINHOLE', [1000, 500, 400]],
+  ['PINHOLE', [1000, 1010, 500, 400]],
+  ['SIMPLE_RADIAL', [1000, 500, 400, -0.08]],
+  ['RADIAL', [1000, 500, 400, -0.08, 0.02]],
+  ['OPENCV', [1000, 1010, 500, 400, -0.08, 0.02, 0.001, -0.002]],
+  ['FULL_OPENCV', [1000, 1010, 500, 400, -0.08, 0.02, 0.001, -0.002, 0.001, 0.01, 0.002, 0.001]],
+];
+
+describe('projectWithJacobian', () => {
+  for (const [model, params] of MODELS) {
+    it(`matches finite differences (${model})`, () => {
+      const R = expSO3([0.1, -0.2, 0.05]), t = [0.3, -0.1, 2];
+      const X = [0.4, -0.3, 3];
+      const out = new Float64Array(2 + 2 * JAC_STRIDE), o2 = new Float64Array(out.length);
+      expect(projectWithJacobian(model, params, R, t, X, 0, out)).toBe(true);
+      const num = (f: (h: number) => Float64Array | null) => { const h = 1e-6; const a = f(h)!, b = f(-h)!; return [(a[0]! - b[0]!) / (2 * h), (a[1]! - b[1]!) / (2 * h)]; };
+      const proj = (Rm: number[], tm: number[], Xm: number[], pm: number[]) => { projectWithJacobian(model, pm, Rm, tm, Xm, 0, o2); return o2.slice(0, 2); };
+      const check = (k: number, d: number[]) => {
+        expect(out[2 + k]!).toBeCloseTo(d[0]!, 3);
+        expect(out[2 + JAC_STRIDE + k]!).toBeCloseTo(d[1]!, 3);
+      };
+      for (let j = 0; j < 3; j++) {
+        check(j, num((h) => { const w = [0, 0, 0]; w[j] = h; return proj(matMul3(expSO3(w), R), t, X, params); }));
+        check(3 + j, num((h) => { const tt = t.slice(); tt[j]! += h; return proj(R, tt, X, params); }));
+        check(6 + j, num((h) => { const XX = X.slice(); XX[j]! += h; return proj(R, t, XX, params); }));
+      }
+      for (let j = 0; j < params.length; j++) check(9 + j, num((h) => { const pp = params.slice(); pp[j]! += h; return proj(R, t, X, pp); }));
+      // And the projection equals projectPoint's.
+      const Xc = [0, 1, 2].map((r) => R[3 * r]! * X[0]! + R[3 * r + 1]! * X[1]! + R[3 * r + 2]! * X[2]! + t[r]!);
+      const p = projectPoint({ id: 1, model, width: 1000, height: 800, params }, Xc)!;
+      expect(out[0]!).toBeCloseTo(p[0], 9);
+      expect(out[1]!).toBeCloseTo(p[1], 9);
+    });
+  }
+});
+
+/** World-to-camera rotation of a camera at C looking at the origin (z forward, y down), rolled by `roll`. */
+function lookAt(C: number[], roll: number): number[] {
+  const n = Math.hypot(C[0]!, C[1]!, C[2]!);
+  const z = C.map((v) => -v / n);
+  const up = [0, -1, 0];
+  let x = [up[1]! * z[2]! - up[2]! * z[1]!, up[2]! * z[0]! - up[0]! * z[2]!, up[0]! * z[1]! - up[1]! * z[0]!];
+  const nx = Math.hypot(x[0]!, x[1]!, x[2]!); x = x.map((v) => v / nx);
+  const y = [z[1]! * x[2]! - z[2]! * x[1]!, z[2]! * x[0]! - z[0]! * x[2]!, z[0]! * x[1]! - z[1]! * x[0]!];
+  return matMul3(expSO3([0, 0, roll]), [...x, ...y, ...z]);
+}
+
+/** Cameras on a sphere cap looking at a cloud of points around the origin; observations exact. */
+function scene(seed: number, nImg: number, nPts: number, model: CameraModelName, params: number[]) {
+  const g = rng(seed);
+  const images: Array<{ R: number[]; t: number[] }> = [];
+  for (let i = 0; i < nImg; i++) {
+    // Centres on a sphere cap of radius 8 around the origin, looking at it, with some roll: varied
+    // orientations make focal lengths, principal point and distortion observable.
+    const a = (i - (nImg - 1) / 2) * 0.15, b = 0.25 * Math.sin(2.1 * i);
+    const C = [8 * Math.sin(a) * Math.cos(b), 8 * Math.sin(b), -8 * Math.cos(a) * Math.cos(b)];
+    const R = lookAt(C, g.uniform(-0.4, 0.4));
+    const t = [0, 1, 2].map((r) => -(R[3 * r]! * C[0]! + R[3 * r + 1]! * C[1]! + R[3 * r + 2]! * C[2]!));
+    images.push({ R, t });
+  }
+  const pts = new Float64Array(3 * nPts);
+  for (let k = 0; k < 3 * nPts; k++) pts[k] = g.uniform(-2, 2);
+  const cam = { id: 1, model, width: 1000, height: 800, params };
+  const observations: BAProblem['observations'] = [];
+  for (let p = 0; p < nPts; p++) for (let i = 0; i < nImg; i++) {
+    const { R, t } = images[i]!;
+    const X = [pts[3 * p]!, pts[3 * p + 1]!, pts[3 * p + 2]!];
+    const Xc = [0, 1, 2].map((r) => R[3 * r]! * X[0]! + R[3 * r + 1]! * X[1]! + R[3 * r + 2]! * X[2]! + t[r]!);
+    const uv = projectPoint(cam, Xc);
+    if (uv && (i + p) % 4 !== 0) observations.push({ image: i, point: p, x: uv[0], y: uv[1] });
+  }
+  return { images, pts, observations, g };
+}
+
+function makeProblem(s: ReturnType<typeof scene>, cam: BACamera, perturb: { rot: number; trans: number; pts: number }): BAProblem {
+  const g = s.g;
+  return {
+    cameras: [cam],
+    images: s.images.map((im, i) => {
+      const fixed = i === 0;
+      const R = fixed ? im.R : matMul3(expSO3([g.normal() * perturb.rot, g.normal() * perturb.rot, g.normal() * perturb.rot]), im.R);
+      const t = fixed ? im.t : im.t.map((v) => v + g.normal() * perturb.trans);
+      return { camera: 0, q: Float64Array.from(matToQuat(R)), t: Float64Array.from(t), fixed, fixTranslationScale: i === 1 };
+    }),
+    points: s.pts.map((v) => v + g.normal() * perturb.pts),
+    observations: s.observations.map((o) => ({ ...o })),
+  };
+}
+
+describe('bundleAdjust', () => {
+  it('recovers perturbed poses and points (fixed intrinsics)', () => {
+    const params = [1000, 500, 400, -0.05];
+    const s = scene(1, 8, 300, 'SIMPLE_RADIAL', params);
+    // Image 1's translation norm is fixed (gauge): keep its true norm by not perturbing its t.
+    const prob = makeProblem(s, { model: 'SIMPLE_RADIAL', params: Float64Array.from(params), refineFocal: false, refinePrincipalPoint: false, refineDistortion: false }, { rot: 0.01, trans: 0.05, pts: 0.05 });
+    prob.images[1]!.t.set(s.images[1]!.t);
+    const rep = bundleAdjust(prob, { maxIterations: 50, functionTolerance: 1e-12 });
+    expect(rep.initialRmse).toBeGreaterThan(5);
+    expect(rep.finalRmse).toBeLessThan(1e-6);
+    for (let i = 0; i < 8; i++) {
+      expect(rotationDistanceDeg(quatToMat(Array.from(prob.images[i]!.q)), s.images[i]!.R)).toBeLessThan(1e-6);
+      for (let k = 0; k < 3; k++) expect(prob.images[i]!.t[k]!).toBeCloseTo(s.images[i]!.t[k]!, 6);
+    }
+    for (let k = 0; k < s.pts.length; k++) expect(prob.points[k]!).toBeCloseTo(s.pts[k]!, 6);
+  });
+
+  it('refines focal length, principal point and distortion', () => {
+    for (const [model, params] of [['SIMPLE_RADIAL', [1000, 500, 400, -0.05]], ['OPENCV', [1000, 1008, 505, 395, -0.05, 0.01, 0.001, -0.001]]] as Array<[CameraModelName, number[]]>) {
+      const s = scene(2, 10, 400, model, params);
+      const start = params.slice();
+      start[0] = params[0]! * 1.03; if (model === 'OPENCV') start[1] = params[1]! * 0.98;
+      const ix = model === 'OPENCV' ? 2 : 1;
+      start[ix] = params[ix]! + 8; start[ix + 1] = params[ix + 1]! - 6;
+      for (let k = ix + 2; k < params.length; k++) start[k] = 0;
+      const prob = makeProblem(s, { model, params: Float64Array.from(start), refineFocal: true, refinePrincipalPoint: true, refineDistortion: true }, { rot: 0.003, trans: 0.02, pts: 0.02 });
+      prob.images[1]!.t.set(s.images[1]!.t);
+      const rep = bundleAdjust(prob, { maxIterations: 100, functionTolerance: 1e-14 });
+      expect(rep.finalRmse).toBeLessThan(1e-5);
+      for (let k = 0; k < params.length; k++) expect(prob.cameras[0]!.params[k]!).toBeCloseTo(params[k]!, k < ix + 2 ? 3 : 5);
+      const C = cameraCenter(quatToMat(Array.from(prob.images[5]!.q)), Array.from(prob.images[5]!.t));
+      const C0 = cameraCenter(s.images[5]!.R, s.images[5]!.t);
+      expect(Math.hypot(C[0] - C0[0], C[1] - C0[1], C[2] - C0[2])).toBeLessThan(1e-6);
+    }
+  });
+
+  it('robust loss: outlier observations do not pull the solution', () => {
+    const params = [1000, 500, 400];
+    const s = scene(3, 6, 300, 'SIMPLE_PINHOLE', params);
+    const g = rng(99);
+    s.observations.forEach((o) => { o.x += 0.3 * g.normal(); o.y += 0.3 * g.normal(); });
+    const clean = s.observations.map((o) => ({ ...o }));
+    s.observations.forEach((o, k) => { if (k % 20 === 0) { o.x += 40; o.y -= 30; } });
+    const run = (loss: 'trivial' | 'cauchy' | 'huber', obs = s.observations) => {
+      const prob = makeProblem(s, { model: 'SIMPLE_PINHOLE', params: Float64Array.from(params), refineFocal: false, refinePrincipalPoint: false, refineDistortion: false }, { rot: 0.005, trans: 0.02, pts: 0.02 });
+      prob.images[1]!.t.set(s.images[1]!.t);
+      prob.observations = obs.map((o) => ({ ...o }));
+      bundleAdjust(prob, { loss, lossScale: 1, maxIterations: 100 });
+      let err = 0;
+      for (let i = 0; i < 6; i++) err = Math.max(err, rotationDistanceDeg(quatToMat(Array.from(prob.images[i]!.q)), s.images[i]!.R));
+      return err;
+    };
+    const eT = run('trivial'), eC = run('cauchy'), eH = run('huber'), e0 = run('trivial', clean);
+    // Cauchy ignores the outliers almost entirely; Huber bounds their pull.
+    expect(eC).toBeLessThan(1.5 * e0 + 1e-3);
+    expect(eH).toBeLessThan(eT / 5);
+    expect(eT).toBeGreaterThan(5 * e0);
+  });
+
+  it('reports the cost drop and calls onIteration', () => {
+    const s = scene(4, 5, 100, 'SIMPLE_PINHOLE', [900, 500, 400]);
+    const prob = makeProblem(s, { model: 'SIMPLE_PINHOLE', params: Float64Array.from([900, 500, 400]), refineFocal: false, refinePrincipalPoint: false, refineDistortion: false }, { rot: 0.01, trans: 0.05, pts: 0.05 });
+    const costs: number[] = [];
+    const rep = bundleAdjust(prob, { onIteration: (_, c) => costs.push(c) });
+    expect(rep.finalCost).toBeLessThan(rep.initialCost);
+    expect(costs.length).toBeGreaterThan(0);
+    for (let k = 1; k < costs.length; k++) expect(costs[k]!).toBeLessThan(costs[k - 1]!);
+  });
+});

@@ -1,0 +1,35 @@
+/**
+ * Shared by the viewer tests and bench/viewer.ts: a synthetic workspace (known Gaussians as
+ * scene/splats.ply, the exact cameras as a COLMAP model, and "photos" rendered by the reference
+ * rasterizer), and a headless Chromium driven by playwright-core.
+ */
+import path from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { renderSyntheticCapture } from '../src/synthetic/generate.js';
+import { writeSyntheticWorkspace } from '../src/synthetic/workspace.js';
+import { writeGaussianPly } from '../src/io/ply.js';
+import type { SynthCapture } from '../src/synthetic/generate.js';
+
+export const CHROMIUM = process.env.R2S_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = [
+  '--headless=new',
+  '--no-sandbox',
+  '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export async function makeViewerWorkspace(root: string, opts: { views?: number; size?: number } = {}): Promise<SynthCapture> {
+  const cap = renderSyntheticCapture({ views: opts.views ?? 3, size: opts.size ?? 96, seed: 3 });
+  await writeSyntheticWorkspace(root, cap);
+  await writeGaussianPly(path.join(root, 'scene', 'splats.ply'), cap.scene, 0);
+  return cap;
+}
+
+export function tmpDir(prefix: string): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}

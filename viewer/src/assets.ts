@@ -1,0 +1,232 @@
+// Asset panel: place assets from assets/catalog.json into the scene (drag onto the canvas or
+// double-click), move/rotate/scale them with a gizmo, snap them to the ground plane, and save or
+// load the arrangement as JSON (positions in the workspace's coordinates).
+import * as THREE from 'three';
+import { TransformControls } from 'three/addons/controls/TransformControls.js';
+import type { SplatMesh } from '@sparkjsdev/spark';
+import type { Arrangement, ViewerAsset, ViewerCatalog } from '../../src/viewer-server/protocol.js';
+import { loadSplats } from './splats.js';
+import { $, download, messageOf, showError } from './ui.js';
+
+export interface AssetHost {
+  camera: THREE.PerspectiveCamera;
+  canvas: HTMLCanvasElement;
+  scene: THREE.Scene;
+  /** scene root in workspace coordinates */
+  world: THREE.Object3D;
+  groundY: () => number;
+  setOrbitEnabled: (on: boolean) => void;
+  onChange: () => void;
+  onSplatsChanged: () => void;
+}
+
+interface Placed {
+  asset: ViewerAsset;
+  mesh: SplatMesh;
+}
+
+const MODES = ['translate', 'rotate', 'scale'] as const;
+const MODE_LABELS = { translate: 'Move', rotate: 'Rotate', scale: 'Scale' } as const;
+
+export class AssetPanel {
+  readonly placed: Placed[] = [];
+  private catalog: ViewerAsset[] = [];
+  private gizmo: TransformControls;
+  private selected: Placed | null = null;
+  private mode = 0;
+
+  constructor(private host: AssetHost) {
+    this.gizmo = new TransformControls(host.camera, host.canvas);
+    this.gizmo.addEventListener('dragging-changed', (e) => host.setOrbitEnabled(!(e as unknown as { value: boolean }).value));
+    this.gizmo.addEventListener('change', () => host.onChange());
+    host.scene.add(this.gizmo.getHelper());
+    this.wire();
+  }
+
+  show(catalog: ViewerCatalog): void {
+    this.catalog = catalog.assets;
+    const list = $('asset-list');
+    list.replaceChildren();
+    for (const a of catalog.assets) {
+      const li = document.createElement('li');
+      li.textContent = a.name;
+      li.title = `${a.id} — drag into the scene, or double-click to place in front of you`;
+      li.draggable = true;
+      li.dataset.assetId = a.id;
+      li.addEventListener('dragstart', (e) => e.dataTransfer?.setData('text/x-r2s-asset', a.id));
+      li.addEventListener('dblclick', () => void this.place(a.id, null));
+      list.appendChild(li);
+    }
+    if (catalog.assets.length === 0) {
+      const li = document.createElement('li');
+      li.textContent = 'catalog is empty';
+      list.appendChild(li);
+    }
+    $('assets').hidden = false;
+  }
+
+  private wire(): void {
+    const canvas = this.host.canvas;
+    canvas.addEventListener('dragover', (e) => e.preventDefault());
+    canvas.addEventListener('drop', (e) => {
+      e.preventDefault();
+      const id = e.dataTransfer?.getData('text/x-r2s-asset');
+      if (id) void this.place(id, this.groundPointAt(e.clientX, e.clientY));
+    });
+    $('btn-gizmo-mode').addEventListener('click', () => this.cycleMode());
+    $('btn-snap').addEventListener('click', () => this.selected && this.snapToGround(this.selected.mesh));
+    $('btn-remove').addEventListener('click', () => this.removeSelected());
+    $('btn-save').addEventListener('click', () => this.save());
+    $<HTMLInputElement>('file-arrangement').addEventListener('change', async (e) => {
+      const f = (e.target as HTMLInputElement).files?.[0];
+      if (!f) return;
+      try {
+        await this.load(JSON.parse(await f.text()) as Arrangement);
+      } catch (err) {
+        showError(`arrangement ${f.name}: ${messageOf(err)}`);
+      }
+    });
+    // click to select a placed asset (a click, not the end of an orbit drag)
+    let down: { x: number; y: number } | null = null;
+    canvas.addEventListener('pointerdown', (e) => (down = { x: e.clientX, y: e.clientY }));
+    canvas.addEventListener('pointerup', (e) => {
+      if (!down || Math.hypot(e.clientX - down.x, e.clientY - down.y) > 4 || this.gizmo.dragging) return;
+      const hit = this.pick(e.clientX, e.clientY);
+      if (hit) this.select(hit);
+    });
+  }
+
+  cycleMode(): void {
+    this.mode = (this.mode + 1) % MODES.length;
+    this.gizmo.setMode(MODES[this.mode]!);
+    $('btn-gizmo-mode').textContent = MODE_LABELS[MODES[this.mode]!];
+  }
+
+  private ndc(x: number, y: number): THREE.Vector2 {
+    const r = this.host.canvas.getBoundingClientRect();
+    return new THREE.Vector2(((x - r.left) / r.width) * 2 - 1, -((y - r.top) / r.height) * 2 + 1);
+  }
+
+  /** Where a screen point's ray meets the ground plane, in viewer coordinates. */
+  private groundPointAt(x: number, y: number): THREE.Vector3 | null {
+    const ray = new THREE.Raycaster();
+    ray.setFromCamera(this.ndc(x, y), this.host.camera);
+    const plane = new THREE.Plane(new THREE.Vector3(0, 1, 0), -this.host.groundY());
+    return ray.ray.intersectPlane(plane, new THREE.Vector3());
+  }
+
+  private pick(x: number, y: number): Placed | null {
+    const ray = new THREE.Raycaster();
+    ray.setFromCamera(this.ndc(x, y), this.host.camera);
+    let best: { p: Placed; d: number } | null = null;
+    for (const p of this.placed) {
+      const box = p.mesh.getBoundingBox(true).applyMatrix4(p.mesh.matrixWorld);
+      const hit = ray.ray.intersectBox(box, new THREE.Vector3());
+      if (hit) {
+        const d = hit.distanceTo(ray.ray.origin);
+        if (!best || d < best.d) best = { p, d };
+      }
+    }
+    return best?.p ?? null;
+  }
+
+  async place(assetId: string, at: THREE.Vector3 | null): Promise<SplatMesh | null> {
+    const asset = this.catalog.find((a) => a.id === assetId);
+    if (!asset) {
+      showError(`asset ${assetId} is not in the catalog`);
+      return null;
+    }
+    let mesh: SplatMesh;
+    try {
+      mesh = await loadSplats(asset.url, asset.format, asset.name, () => {});
+    } catch (e) {
+      showError(`asset ${asset.name}: ${messageOf(e)}`);
+      return null;
+    }
+    mesh.name = `asset:${asset.id}`;
+    this.host.world.add(mesh);
+    const target = at ?? this.inFront();
+    this.setWorldPosition(mesh, target);
+    this.snapToGround(mesh);
+    const p = { asset, mesh };
+    this.placed.push(p);
+    this.select(p);
+    this.host.onSplatsChanged();
+    return mesh;
+  }
+
+  private inFront(): THREE.Vector3 {
+    const cam = this.host.camera;
+    const dir = cam.getWorldDirection(new THREE.Vector3());
+    const hit = new THREE.Ray(cam.position, dir).intersectPlane(new THREE.Plane(new THREE.Vector3(0, 1, 0), -this.host.groundY()), new THREE.Vector3());
+    return hit && hit.distanceTo(cam.position) < 50 ? hit : cam.position.clone().addScaledVector(dir, 2);
+  }
+
+  private setWorldPosition(obj: THREE.Object3D, p: THREE.Vector3): void {
+    obj.parent!.updateMatrixWorld();
+    obj.position.copy(obj.parent!.worldToLocal(p.clone()));
+    obj.updateMatrixWorld();
+  }
+
+  /** Move the object along the viewer's vertical so its lowest point rests on the ground plane. */
+  snapToGround(obj: SplatMesh): void {
+    obj.updateMatrixWorld();
+    const box = obj.getBoundingBox(true).applyMatrix4(obj.matrixWorld);
+    if (box.isEmpty()) return;
+    const wp = obj.getWorldPosition(new THREE.Vector3());
+    wp.y += this.host.groundY() - box.min.y;
+    this.setWorldPosition(obj, wp);
+    this.host.onChange();
+  }
+
+  select(p: Placed | null): void {
+    this.selected = p;
+    if (p) this.gizmo.attach(p.mesh);
+    else this.gizmo.detach();
+    this.host.onChange();
+  }
+
+  removeSelected(): void {
+    const p = this.selected;
+    if (!p) return;
+    this.select(null);
+    p.mesh.removeFromParent();
+    p.mesh.dispose();
+    this.placed.splice(this.placed.indexOf(p), 1);
+    this.host.onSplatsChanged();
+  }
+
+  arrangement(): Arrangement {
+    return {
+      version: 1,
+      items: this.placed.map(({ asset, mesh }) => ({
+        assetId: asset.id,
+        position: mesh.position.toArray() as [number, number, number],
+        quaternion: mesh.quaternion.toArray() as [number, number, number, number],
+        scale: mesh.scale.toArray() as [number, number, number],
+      })),
+    };
+  }
+
+  save(): void {
+    const json = JSON.stringify(this.arrangement(), null, 2) + '\n';
+    download('arrangement.json', URL.createObjectURL(new Blob([json], { type: 'application/json' })));
+  }
+
+  async load(a: Arrangement): Promise<void> {
+    if (!a || a.version !== 1 || !Array.isArray(a.items)) throw new Error('not an r2s arrangement (expected { "version": 1, "items": [...] })');
+    while (this.placed.length) {
+      this.select(this.placed[this.placed.length - 1]!);
+      this.removeSelected();
+    }
+    for (const it of a.items) {
+      const mesh = await this.place(it.assetId, null);
+      if (!mesh) continue;
+      mesh.position.fromArray(it.position);
+      mesh.quaternion.fromArray(it.quaternion);
+      mesh.scale.fromArray(it.scale);
+      mesh.updateMatrixWorld();
+    }
+    this.host.onChange();
+  }
+}

@@ -1,0 +1,90 @@
+// Capture cameras: frustum wireframes, the capture path, and putting the viewer camera exactly
+// where a photo was taken (pose and intrinsics, principal point included).
+import * as THREE from 'three';
+import { colmapToThreePose, projectionFromIntrinsics, verticalFovDeg } from '../../src/geometry/three-convert.js';
+import type { ViewerCamera } from '../../src/viewer-server/protocol.js';
+
+/** Pose of a capture camera in the frame of `world` (the workspace's coordinates). */
+export function localPose(cam: ViewerCamera): THREE.Matrix4 {
+  return new THREE.Matrix4().fromArray(colmapToThreePose(cam.qvec, cam.tvec).matrix);
+}
+
+/** Typical spacing of the cameras, to size frustums and movement speed. */
+export function cameraSpacing(cams: ViewerCamera[]): number {
+  const centres = cams.map((c) => new THREE.Vector3().setFromMatrixPosition(localPose(c)));
+  if (centres.length < 2) return 1;
+  const box = new THREE.Box3().setFromPoints(centres);
+  const diag = box.getSize(new THREE.Vector3()).length();
+  return diag > 0 ? diag : 1;
+}
+
+/** Frustum wireframes (one LineSegments for all) and the path through the camera centres. */
+export function buildCameraGraphics(cams: ViewerCamera[], size: number): { frustums: THREE.LineSegments; path: THREE.Line } {
+  const pos: number[] = [];
+  const centres: number[] = [];
+  for (const c of cams) {
+    const m = localPose(c);
+    // image corners at depth `size` in three camera axes (y up, −z forward)
+    const corner = (u: number, v: number) =>
+      new THREE.Vector3(((u - c.cx) / c.fx) * size, (-(v - c.cy) / c.fy) * size, -size).applyMatrix4(m);
+    const o = new THREE.Vector3().applyMatrix4(m);
+    const k = [corner(0, 0), corner(c.width, 0), corner(c.width, c.height), corner(0, c.height)];
+    for (let i = 0; i < 4; i++) {
+      pos.push(o.x, o.y, o.z, k[i]!.x, k[i]!.y, k[i]!.z);
+      const n = k[(i + 1) % 4]!;
+      pos.push(k[i]!.x, k[i]!.y, k[i]!.z, n.x, n.y, n.z);
+    }
+    // a tick on the top edge shows which way is up in the photo
+    const top = corner(c.width / 2, -0.15 * c.height);
+    pos.push(k[0]!.x, k[0]!.y, k[0]!.z, top.x, top.y, top.z, top.x, top.y, top.z, k[1]!.x, k[1]!.y, k[1]!.z);
+    centres.push(o.x, o.y, o.z);
+  }
+  const g = new THREE.BufferGeometry();
+  g.setAttribute('position', new THREE.Float32BufferAttribute(pos, 3));
+  const frustums = new THREE.LineSegments(g, new THREE.LineBasicMaterial({ color: 0xffaa33 }));
+  frustums.name = 'frustums';
+  const pg = new THREE.BufferGeometry();
+  pg.setAttribute('position', new THREE.Float32BufferAttribute(centres, 3));
+  const path = new THREE.Line(pg, new THREE.LineBasicMaterial({ color: 0x33aaff }));
+  path.name = 'capture-path';
+  return { frustums, path };
+}
+
+/**
+ * Put `camera` at capture camera `cam`. `world` is the scene root (up-axis rotation). Uses the
+ * photo's intrinsics, fitted into the viewport.
+ */
+export function applyCapturePose(camera: THREE.PerspectiveCamera, world: THREE.Object3D, cam: ViewerCamera, viewportW: number, viewportH: number): void {
+  world.updateMatrixWorld();
+  const m = world.matrixWorld.clone().multiply(localPose(cam));
+  m.decompose(camera.position, camera.quaternion, new THREE.Vector3());
+  camera.updateMatrixWorld(true);
+  camera.projectionMatrix.fromArray(projectionFromIntrinsics(cam, viewportW, viewportH, camera.near, camera.far));
+  camera.projectionMatrixInverse.copy(camera.projectionMatrix).invert();
+}
+
+/** Leave capture intrinsics: an ordinary perspective camera with the photo's vertical FOV. */
+export function releaseCaptureProjection(camera: THREE.PerspectiveCamera, cam: ViewerCamera | null, aspect: number): void {
+  if (cam) camera.fov = verticalFovDeg(cam);
+  camera.aspect = aspect;
+  camera.updateProjectionMatrix();
+}
+
+/** Pose between capture cameras i and i+1 (t in 0..1), for path playback. */
+export function interpolatePose(
+  world: THREE.Object3D,
+  a: ViewerCamera,
+  b: ViewerCamera,
+  t: number,
+  out: { position: THREE.Vector3; quaternion: THREE.Quaternion },
+): void {
+  world.updateMatrixWorld();
+  const pa = new THREE.Vector3(), qa = new THREE.Quaternion(), pb = new THREE.Vector3(), qb = new THREE.Quaternion();
+  const s = new THREE.Vector3();
+  world.matrixWorld.clone().multiply(localPose(a)).decompose(pa, qa, s);
+  world.matrixWorld.clone().multiply(localPose(b)).decompose(pb, qb, s);
+  // smoothstep eases in and out of each photo
+  const e = t * t * (3 - 2 * t);
+  out.position.copy(pa).lerp(pb, e);
+  out.quaternion.copy(qa).slerp(qb, e);
+}

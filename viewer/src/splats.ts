@@ -1,0 +1,52 @@
+// Loading a splat file into a Spark SplatMesh, with a readable error when the file is bad.
+import { SplatMesh, SplatFileType } from '@sparkjsdev/spark';
+import type { SplatFormat } from '../../src/viewer-server/protocol.js';
+import { fetchBytes } from './ui.js';
+
+const FILE_TYPES: Record<SplatFormat, SplatFileType> = {
+  ply: SplatFileType.PLY,
+  spz: SplatFileType.SPZ,
+  splat: SplatFileType.SPLAT,
+};
+
+/** Checks Spark does not make: it would otherwise hang or render nothing on some bad files. */
+function checkHeader(bytes: Uint8Array, format: SplatFormat, name: string): void {
+  if (bytes.length === 0) throw new Error(`${name} is empty`);
+  if (format === 'ply') {
+    const head = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
+    if (!head.startsWith('ply')) throw new Error(`${name} is not a PLY file (no "ply" magic)`);
+    if (!head.includes('end_header')) throw new Error(`${name}: PLY header is incomplete (no end_header)`);
+    const m = /element vertex (\d+)/.exec(head);
+    if (!m || Number(m[1]) === 0) throw new Error(`${name}: PLY has no vertices`);
+    for (const p of ['x', 'y', 'z', 'opacity', 'scale_0', 'rot_0']) {
+      if (!new RegExp(`property \\w+ ${p}\\b`).test(head)) throw new Error(`${name}: PLY is not a Gaussian splat file (no "${p}" property)`);
+    }
+  } else if (format === 'splat' && bytes.length % 32 !== 0) {
+    throw new Error(`${name}: .splat size ${bytes.length} is not a multiple of 32 bytes`);
+  }
+}
+
+export async function loadSplats(
+  url: string,
+  format: SplatFormat,
+  name: string,
+  onProgress: (phase: string, fraction?: number) => void,
+): Promise<SplatMesh> {
+  onProgress(`Downloading ${name}`, 0);
+  const bytes = await fetchBytes(url, (f) => onProgress(`Downloading ${name}`, f));
+  checkHeader(bytes, format, name);
+  onProgress(`Decoding ${name}`);
+  const mesh = new SplatMesh({ fileBytes: bytes, fileType: FILE_TYPES[format], fileName: name });
+  try {
+    await mesh.initialized;
+  } catch (e) {
+    throw new Error(`${name} could not be decoded: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const n = mesh.packedSplats?.numSplats ?? mesh.splats?.getNumSplats() ?? 0;
+  if (!n) throw new Error(`${name} decoded to 0 splats`);
+  return mesh;
+}
+
+export function splatCountOf(mesh: SplatMesh): number {
+  return mesh.packedSplats?.numSplats ?? mesh.splats?.getNumSplats() ?? 0;
+}

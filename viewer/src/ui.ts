@@ -1,0 +1,74 @@
+// Small DOM helpers: element lookup, load status with progress, and the in-page error box
+// (a failed load must show a message, never a blank canvas).
+
+export function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`viewer page is missing #${id}`);
+  return el as T;
+}
+
+export function setStatus(text: string, progress?: number): void {
+  $('status').hidden = false;
+  $('status-text').textContent = text;
+  const bar = $<HTMLProgressElement>('status-progress');
+  if (progress === undefined || !Number.isFinite(progress)) bar.removeAttribute('value');
+  else bar.value = Math.max(0, Math.min(1, progress));
+}
+
+export function clearStatus(): void {
+  $('status').hidden = true;
+}
+
+const errors: string[] = [];
+
+export function showError(message: string): void {
+  errors.push(message);
+  const box = $('error');
+  box.textContent = errors.join('\n');
+  box.hidden = false;
+}
+
+export function errorMessages(): string[] {
+  return [...errors];
+}
+
+export function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  if (typeof e === 'string') return e;
+  if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
+  return String(e);
+}
+
+export async function fetchJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
+  return (await res.json()) as T;
+}
+
+/** Fetch a file with download progress (0..1) reported as it arrives. */
+export async function fetchBytes(url: string, onProgress: (fraction: number) => void): Promise<Uint8Array> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${decodeURIComponent(url)}: HTTP ${res.status}`);
+  const total = Number(res.headers.get('Content-Length') ?? 0);
+  if (!res.body || !total) return new Uint8Array(await res.arrayBuffer());
+  const out = new Uint8Array(total);
+  const reader = res.body.getReader();
+  let at = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    out.set(value, at);
+    at += value.length;
+    onProgress(at / total);
+  }
+  return at === total ? out : out.subarray(0, at);
+}
+
+export function download(name: string, href: string): void {
+  const a = document.createElement('a');
+  a.href = href;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}

@@ -23,7 +23,7 @@ if (!quick && !ctx.isSoftware) sizes.push([1_000_000, 1920, 1080]);
 const runs: RasterBenchResult[] = [];
 for (const [splats, width, height] of sizes) {
   console.error(`bench raster: ${splats} Gaussians at ${width}×${height} on ${ctx.adapterName}`);
-  const r = await benchRaster({ splats, width, height, iterations: ctx.isSoftware ? 2 : 20, onProgress: (m) => console.error(`  ${m}`) });
+  const r = await benchRaster({ splats, width, height, iterations: ctx.isSoftware ? 4 : 20, onProgress: (m) => console.error(`  ${m}`) });
   console.error(`  forward ${r.forwardMs.toFixed(1)} ms, backward ${r.backwardMs.toFixed(1)} ms, sort ${r.sortMs.toFixed(1)} ms, ${r.instances} instances, ${(r.gpuMemoryBytes / 2 ** 20).toFixed(0)} MiB`);
   runs.push(r);
 }

@@ -18,8 +18,8 @@ import { writeJsonAtomic } from '../src/util/fsx.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..');
 const SIZES = (process.env.R2S_BENCH_VIEWER_SIZES ?? '100000,1000000').split(',').map(Number);
-const VIEWPORT = { width: 1280, height: 720 };
-const FRAMES = 20;
+const VIEWPORT = { width: 640, height: 360 };
+const FRAMES = Number(process.env.R2S_BENCH_VIEWER_FRAMES ?? 5);
 
 function startView(target: string): Promise<{ url: string; proc: ChildProcess }> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'view', target, '--port', '0', '--no-open', '--json'], {
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   try {
     for (const n of SIZES) {
       // denser scenes get smaller splats, so overdraw stays comparable
-      const { params } = randomScene(n, 64, 64, { seed: 5, radius: 1, scale: 0.03 * Math.cbrt(1e5 / n) });
+      const { params } = randomScene(n, 64, 64, { seed: 5, radius: 1, scale: 0.01 * Math.cbrt(1e5 / n) });
       const file = path.join(dir, `random-${n}.ply`);
       await writeGaussianPly(file, params, 0);
       const { url, proc } = await startView(file);

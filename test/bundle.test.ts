@@ -154,6 +154,19 @@ describe('bundleAdjust', () => {
     expect(eT).toBeGreaterThan(5 * e0);
   });
 
+  it('with fixed points only the cameras move (no gauge needed)', () => {
+    const params = [1000, 500, 400];
+    const s = scene(5, 4, 150, 'SIMPLE_PINHOLE', params);
+    const prob = makeProblem(s, { model: 'SIMPLE_PINHOLE', params: Float64Array.from(params), refineFocal: false, refinePrincipalPoint: false, refineDistortion: false }, { rot: 0.01, trans: 0.05, pts: 0 });
+    prob.images.forEach((im) => { im.fixed = false; im.fixTranslationScale = false; });
+    prob.points.set(s.pts);
+    prob.fixedPoints = new Uint8Array(150).fill(1);
+    const rep = bundleAdjust(prob, { functionTolerance: 1e-14 });
+    expect(rep.finalRmse).toBeLessThan(1e-6);
+    for (let i = 0; i < 4; i++) expect(rotationDistanceDeg(quatToMat(Array.from(prob.images[i]!.q)), s.images[i]!.R)).toBeLessThan(1e-6);
+    expect(Array.from(prob.points)).toEqual(Array.from(s.pts));
+  });
+
   it('reports the cost drop and calls onIteration', () => {
     const s = scene(4, 5, 100, 'SIMPLE_PINHOLE', [900, 500, 400]);
     const prob = makeProblem(s, { model: 'SIMPLE_PINHOLE', params: Float64Array.from([900, 500, 400]), refineFocal: false, refinePrincipalPoint: false, refineDistortion: false }, { rot: 0.01, trans: 0.05, pts: 0.05 });

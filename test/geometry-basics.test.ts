@@ -25,6 +25,16 @@ describe('linalg', () => {
       for (let k = 1; k < n; k++) expect(S[k]!).toBeLessThanOrEqual(S[k - 1]!);
     }
   });
+  it('U stays orthonormal for rank-deficient matrices', () => {
+    const A = [1, 2, 3, 2, 4, 6, 1, 0, 1]; // rank 2
+    const { U, S } = svd(A, 3, 3);
+    expect(S[2]!).toBeLessThan(1e-14);
+    for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) {
+      let d = 0;
+      for (let i = 0; i < 3; i++) d += U[i * 3 + a]! * U[i * 3 + b]!;
+      expect(d).toBeCloseTo(a === b ? 1 : 0, 12);
+    }
+  });
   it('null space of a rank-deficient matrix', () => {
     const A = [1, 2, 3, 2, 4, 6, 1, 0, 1]; // rank 2
     const [v] = nullSpace(A, 3, 3, 1) as [number[]];

@@ -98,6 +98,28 @@ describe('three-convert', () => {
     const v = new THREE.Vector3(...up).applyQuaternion(q);
     expect(v.y).toBeCloseTo(1, 9);
     expect(estimateUp([])).toEqual([0, -1, 0]);
+    // cameras on a ring looking down at the centre (pitch biases their mean "up"): still z
+    const ring = [0, 1, 2].map((i) => {
+      const a = (i * 2 * Math.PI) / 3 + 0.3, el = [0.4, 0.7, 0.95][i]!;
+      const eye = [4 * Math.cos(el) * Math.cos(a), 4 * Math.cos(el) * Math.sin(a), 4 * Math.sin(el)];
+      const f = eye.map((e) => -e / 4);
+      const x = [f[1]!, -f[0]!, 0].map((v, _, arr) => v / Math.hypot(arr[0]!, arr[1]!));
+      const y = [f[1]! * x[2]! - f[2]! * x[1]!, f[2]! * x[0]! - f[0]! * x[2]!, f[0]! * x[1]! - f[1]! * x[0]!];
+      return matToQuat([...x, ...y, ...f]);
+    });
+    const ringUp = estimateUp(ring);
+    expect(ringUp[2]).toBeGreaterThan(0.99999);
+    // all cameras facing one way, pitched down 30°: up stays perpendicular to their x axis
+    const fwdOnly = [0, 1, 2].map(() => {
+      const p = Math.PI / 6;
+      const f = [0, Math.cos(p), -Math.sin(p)];
+      const x = [1, 0, 0];
+      const y = [f[1]! * x[2]! - f[2]! * x[1]!, f[2]! * x[0]! - f[0]! * x[2]!, f[0]! * x[1]! - f[1]! * x[0]!];
+      return matToQuat([...x, ...y, ...f]);
+    });
+    const fu = estimateUp(fwdOnly);
+    expect(Math.abs(fu[0])).toBeLessThan(1e-9);
+    expect(fu[2]).toBeGreaterThan(0.8);
     const down = new THREE.Vector3(0, -1, 0).applyQuaternion(new THREE.Quaternion(...upToYQuaternion([0, -1, 0])));
     expect(down.y).toBeCloseTo(1, 9);
   });

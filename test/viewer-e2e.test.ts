@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { CHROMIUM, CHROMIUM_ARGS, makeViewerWorkspace, tmpDir } from './viewer-fixture.js';
 import { ensureViewerBuild } from '../src/viewer-server/build.js';
 import { writeGaussianPly } from '../src/io/ply.js';
+import { writeSpz } from '../src/io/spz.js';
 import type { SynthCapture } from '../src/synthetic/generate.js';
 import type { GaussianParams } from '../src/scene/raster/api.js';
 
@@ -102,6 +103,7 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
   let ws: string;
   let served: Served;
   let badServed: Served;
+  let spzServed: Served;
 
   beforeAll(async () => {
     const dir = tmpDir('r2s-viewer-e2e-');
@@ -114,9 +116,12 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
     writeFileSync(path.join(ws, 'assets', 'catalog.json'), JSON.stringify({ assets: [{ id: 'ball', name: 'Ball' }] }));
     const bad = path.join(dir, 'broken.ply');
     writeFileSync(bad, 'ply\nformat binary_little_endian 1.0\nelement vertex 10\nproperty float x\nend_header\n');
-    [served, badServed, browser] = await Promise.all([
+    const spz = path.join(dir, 'scene.spz');
+    await writeSpz(spz, cap.scene, 0);
+    [served, badServed, spzServed, browser] = await Promise.all([
       startView(ws),
       startView(bad),
+      startView(spz),
       chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS }),
     ]);
   });
@@ -125,6 +130,7 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
     await browser?.close();
     served?.proc.kill('SIGTERM');
     badServed?.proc.kill('SIGTERM');
+    spzServed?.proc.kill('SIGTERM');
   });
 
   it('draws the scene, matches the capture photos, places assets', async () => {
@@ -149,8 +155,8 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
     for (let i = 0; i < first.data.length; i += 3) if (first.data[i]! + first.data[i + 1]! + first.data[i + 2]! > 30) lit++;
     expect(lit / (first.width * first.height)).toBeGreaterThan(0.3);
 
-    // capture cameras: the frustum of the camera we stand in would outline the image, hide them
-    await page.evaluate(() => (window as unknown as { __r2s: Hooks }).__r2s.setToggle('frustums', false));
+    // capture cameras; the viewer hides the frustum of the camera it stands in (it would outline
+    // the image): check that with frustums shown at camera 0, then hide them all
     const photos = await Promise.all(cap.images.map((im) => rgbOf(path.join(ws, 'images', im.name))));
     const renders: Buffer[] = [];
     for (let i = 0; i < cap.images.length; i++) {
@@ -158,6 +164,7 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
       const r = await rgbOf(await page.evaluate(() => (window as unknown as { __r2s: Hooks }).__r2s.screenshot()));
       expect([r.width, r.height]).toEqual([k.width, k.height]);
       renders.push(r.data);
+      if (i === 0) await page.evaluate(() => (window as unknown as { __r2s: Hooks }).__r2s.setToggle('frustums', false));
       const p = psnr(r.data, photos[i]!.data);
       console.log(`camera ${i}: PSNR ${p.toFixed(2)} dB`);
       expect(p, `camera ${i}`).toBeGreaterThan(PSNR_MIN);
@@ -179,6 +186,31 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
     expect(after.errors).toEqual([]);
     expect(after.n).toBe(cap.scene.count + 300);
     expect(after.arr.items.map((i) => i.assetId)).toEqual(['ball']);
+    // drag and drop from the panel onto the canvas places another one
+    await page.dragAndDrop('#asset-list li', '#stage canvas', { targetPosition: { x: k.width / 2, y: k.height * 0.8 } });
+    await expect.poll(() => page.evaluate(() => (window as unknown as { __r2s: Hooks }).__r2s.arrangement().items.length)).toBe(2);
+
+    // an arrangement saved and loaded again puts the asset back where it was
+    const moved = { version: 1, items: [{ ...after.arr.items[0]!, position: [0.5, -0.25, 0.125] }] };
+    const reloaded = await page.evaluate(async (a) => {
+      const r = (window as unknown as { __r2s: Hooks & { loadArrangement(a: unknown): Promise<void> } }).__r2s;
+      await r.loadArrangement(a);
+      return { arr: r.arrangement(), n: r.splatCount };
+    }, moved);
+    expect(reloaded.arr.items.map((i) => i.position)).toEqual([[0.5, -0.25, 0.125]]);
+    expect(reloaded.n).toBe(cap.scene.count + 300);
+
+    // capture-path playback moves the camera away from camera 0 and ends at the last camera
+    const play = await page.evaluate(async () => {
+      const r = (window as unknown as { __r2s: Hooks & { togglePlay(): void; playing: boolean; atCapture: number | null; settle(n?: number, ms?: number): Promise<void> } }).__r2s;
+      await r.jumpToCamera(0);
+      r.togglePlay();
+      const started = r.playing;
+      const t0 = performance.now();
+      while (r.playing && performance.now() - t0 < 15_000) await new Promise((res) => setTimeout(res, 100));
+      return { started, playing: r.playing, at: r.atCapture };
+    });
+    expect(play).toEqual({ started: true, playing: false, at: cap.images.length - 1 });
     await page.close();
   });
 
@@ -187,6 +219,21 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
     const err = page.locator('#error');
     expect(await err.isVisible()).toBe(true);
     expect(await err.textContent()).toMatch(/broken\.ply.*(not a Gaussian splat file|could not be decoded)/);
+    await page.close();
+  });
+
+  it('loads a .spz written by r2s (src/io/spz.ts)', async () => {
+    const page = await openViewer(browser, spzServed.url, 160, 120);
+    const r = await page.evaluate(() => {
+      const h = (window as unknown as { __r2s: Hooks }).__r2s;
+      return { errors: h.errors, n: h.splatCount, png: h.screenshot() };
+    });
+    expect(r.errors).toEqual([]);
+    expect(r.n).toBe(cap.scene.count);
+    const img = await rgbOf(r.png);
+    let lit = 0;
+    for (let i = 0; i < img.data.length; i += 3) if (img.data[i]! + img.data[i + 1]! + img.data[i + 2]! > 30) lit++;
+    expect(lit / (img.width * img.height)).toBeGreaterThan(0.1);
     await page.close();
   });
 });

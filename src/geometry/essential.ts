@@ -20,24 +20,26 @@ MONO.forEach(([a, b, c], i) => { MONO_INDEX[a * 16 + b * 4 + c] = i; });
 
 type P3 = Float64Array; // 20 coefficients over MONO
 
-function p3Mul(p: P3, q: P3): P3 {
-  const r = new Float64Array(20);
+// PROD[i·20 + j]: index of MONO[i]·MONO[j], or −1 above degree 3.
+const PROD = new Int8Array(400);
+for (let i = 0; i < 20; i++) for (let j = 0; j < 20; j++) {
+  const [a, b, c] = MONO[i]!, [d, e, f] = MONO[j]!;
+  PROD[i * 20 + j] = a + b + c + d + e + f > 3 ? -1 : MONO_INDEX[(a + d) * 16 + (b + e) * 4 + (c + f)]!;
+}
+
+/** r += s · p · q (no allocation; the degrees must add up to ≤ 3). */
+function p3MulAdd(r: P3, s: number, p: P3, q: P3): void {
   for (let i = 0; i < 20; i++) {
     const pi = p[i]!;
     if (pi === 0) continue;
-    const [a, b, c] = MONO[i]!;
+    const sp = s * pi, row = i * 20;
     for (let j = 0; j < 20; j++) {
       const qj = q[j]!;
       if (qj === 0) continue;
-      const [d, e, f] = MONO[j]!;
-      const k = MONO_INDEX[(a + d) * 16 + (b + e) * 4 + (c + f)];
-      if (k === undefined || k < 0) throw new Error('five-point: degree overflow');
-      r[k]! += pi * qj;
+      r[PROD[row + j]!]! += sp * qj;
     }
   }
-  return r;
 }
-function p3Axpy(r: P3, s: number, p: P3): void { for (let i = 0; i < 20; i++) r[i]! += s * p[i]!; }
 
 /** Candidate essential matrices (Frobenius-normalised) from ≥ 5 correspondences in normalised coordinates. */
 export function essentialFivePoint(x1: Float64Array, x2: Float64Array): number[][] {
@@ -53,28 +55,29 @@ export function essentialFivePoint(x1: Float64Array, x2: Float64Array): number[]
   }
   const e = (i: number, j: number) => E[i * 3 + j]!;
   const M = new Float64Array(10 * 20);
-  // det(E)
-  const det = new Float64Array(20);
-  const minor = (a: P3, b: P3, c: P3, d: P3) => { const r = p3Mul(a, b); p3Axpy(r, -1, p3Mul(c, d)); return r; };
-  p3Axpy(det, 1, p3Mul(e(0, 0), minor(e(1, 1), e(2, 2), e(1, 2), e(2, 1))));
-  p3Axpy(det, -1, p3Mul(e(0, 1), minor(e(1, 0), e(2, 2), e(1, 2), e(2, 0))));
-  p3Axpy(det, 1, p3Mul(e(0, 2), minor(e(1, 0), e(2, 1), e(1, 1), e(2, 0))));
-  M.set(det, 0);
-  // EEᵀ and its trace.
+  // det(E) by cofactors of the first row.
+  const det = M.subarray(0, 20), minor = new Float64Array(20);
+  const addCofactor = (s: number, a: P3, b: P3, c: P3, d: P3, top: P3) => {
+    minor.fill(0); p3MulAdd(minor, 1, a, b); p3MulAdd(minor, -1, c, d); p3MulAdd(det, s, top, minor);
+  };
+  addCofactor(1, e(1, 1), e(2, 2), e(1, 2), e(2, 1), e(0, 0));
+  addCofactor(-1, e(1, 0), e(2, 2), e(1, 2), e(2, 0), e(0, 1));
+  addCofactor(1, e(1, 0), e(2, 1), e(1, 1), e(2, 0), e(0, 2));
+  // EEᵀ (symmetric) and its trace.
   const EEt: P3[] = [];
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
+    if (j < i) { EEt.push(EEt[j * 3 + i]!); continue; }
     const r = new Float64Array(20);
-    for (let k = 0; k < 3; k++) p3Axpy(r, 1, p3Mul(e(i, k), e(j, k)));
+    for (let k = 0; k < 3; k++) p3MulAdd(r, 1, e(i, k), e(j, k));
     EEt.push(r);
   }
   const tr = new Float64Array(20);
-  for (let i = 0; i < 3; i++) p3Axpy(tr, 1, EEt[i * 4]!);
+  for (let i = 0; i < 3; i++) { const d = EEt[i * 4]!; for (let k = 0; k < 20; k++) tr[k]! += d[k]!; }
   // 2 EEᵀE − tr(EEᵀ) E
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
-    const r = new Float64Array(20);
-    for (let k = 0; k < 3; k++) p3Axpy(r, 2, p3Mul(EEt[i * 3 + k]!, e(k, j)));
-    p3Axpy(r, -1, p3Mul(tr, e(i, j)));
-    M.set(r, (1 + i * 3 + j) * 20);
+    const r = M.subarray((1 + i * 3 + j) * 20, (2 + i * 3 + j) * 20);
+    for (let k = 0; k < 3; k++) p3MulAdd(r, 2, EEt[i * 3 + k]!, e(k, j));
+    p3MulAdd(r, -1, tr, e(i, j));
   }
   const M0 = M.slice();
   // Gauss–Jordan on the first 10 columns with partial pivoting.
@@ -172,6 +175,12 @@ function polish(M0: Float64Array, v: number[]): number[] {
 
 function evalAsc(c: number[], x: number): number { let v = 0; for (let i = c.length - 1; i >= 0; i--) v = v * x + c[i]!; return v; }
 function cross(a: number[], b: number[]): number[] { return [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!]; }
+
+/** E = [t]× R for x_cam2 = R x_cam1 + t. */
+export function essentialFromPose(R: readonly number[], t: readonly number[]): number[] {
+  const tx = [0, -t[2]!, t[1]!, t[2]!, 0, -t[0]!, -t[1]!, t[0]!, 0];
+  return matMul(tx, R, 3, 3, 3);
+}
 
 /** The four (R, t) decompositions of E (t unit). */
 export function decomposeEssential(E: readonly number[]): Array<{ R: number[]; t: number[] }> {

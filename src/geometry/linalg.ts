@@ -70,6 +70,26 @@ export function svd(A: ArrayLike<number>, m: number, n: number): SVDResult {
     const inv = norms[j]! > 0 ? 1 / norms[j]! : 0;
     for (let i = 0; i < rows; i++) U[i * n + k] = W[j * rows + i]! * inv;
     for (let i = 0; i < n; i++) Vs[i * n + k] = V[i * n + j]!;
+    // Left vectors of (numerically) zero singular values are not determined by W: complete U with an
+    // orthonormal vector (Gram–Schmidt on the unit vectors) so that it stays orthonormal.
+    if (!(norms[j]! * norms[j]! > negligible)) {
+      let bestNorm = 0;
+      const cand = new Float64Array(rows), best = new Float64Array(rows);
+      for (let e = 0; e < rows; e++) {
+        cand.fill(0); cand[e] = 1;
+        for (let c = 0; c < k; c++) {
+          let d = 0;
+          for (let i = 0; i < rows; i++) d += U[i * n + c]! * cand[i]!;
+          for (let i = 0; i < rows; i++) cand[i]! -= d * U[i * n + c]!;
+        }
+        let nn = 0;
+        for (let i = 0; i < rows; i++) nn += cand[i]! * cand[i]!;
+        if (nn > bestNorm) { bestNorm = nn; best.set(cand); }
+      }
+      const s = bestNorm > 0 ? 1 / Math.sqrt(bestNorm) : 0;
+      for (let i = 0; i < rows; i++) U[i * n + k] = best[i]! * s;
+      S[k] = norms[j]!;
+    }
   });
   return { U, S, V: Vs };
 }
@@ -80,6 +100,7 @@ export function svd(A: ArrayLike<number>, m: number, n: number): SVDResult {
  * of AᵀA instead: n² m work instead of sweeps over all m rows, and the inputs are Hartley-normalised.
  */
 export function nullSpace(A: ArrayLike<number>, m: number, n: number, k: number): number[][] {
+  if (m < n && k === n - m) return nullSpaceQR(A, m, n);
   if (m > 4 * n) {
     const AtA = new Float64Array(n * n);
     for (let r = 0; r < m; r++) {
@@ -103,6 +124,54 @@ export function nullSpace(A: ArrayLike<number>, m: number, n: number, k: number)
     out.push(v);
   }
   return out;
+}
+
+/**
+ * Null space of a full-rank m×n matrix with m < n (minimal solvers): Householder QR of Aᵀ; the last
+ * n − m columns of Q are an orthonormal basis of the null space. Exact up to rounding, no iterations.
+ */
+function nullSpaceQR(A: ArrayLike<number>, m: number, n: number): number[][] {
+  // B = Aᵀ (n×m), column-major per reflection step for clarity.
+  const B = new Float64Array(n * m);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) B[j * m + i] = A[i * n + j]!;
+  const vs: Float64Array[] = [];
+  for (let c = 0; c < m; c++) {
+    let nrm = 0;
+    for (let r = c; r < n; r++) nrm += B[r * m + c]! ** 2;
+    nrm = Math.sqrt(nrm);
+    const v = new Float64Array(n);
+    if (nrm === 0) { vs.push(v); continue; }
+    const alpha = B[c * m + c]! > 0 ? -nrm : nrm;
+    for (let r = c; r < n; r++) v[r] = B[r * m + c]!;
+    v[c]! -= alpha;
+    let vn = 0;
+    for (let r = c; r < n; r++) vn += v[r]! * v[r]!;
+    if (vn > 0) {
+      const inv = 1 / Math.sqrt(vn);
+      for (let r = c; r < n; r++) v[r]! *= inv;
+      // B ← (I − 2vvᵀ) B on the remaining columns.
+      for (let j = c; j < m; j++) {
+        let d = 0;
+        for (let r = c; r < n; r++) d += v[r]! * B[r * m + j]!;
+        for (let r = c; r < n; r++) B[r * m + j]! -= 2 * d * v[r]!;
+      }
+    }
+    vs.push(v);
+  }
+  const out: number[][] = [];
+  for (let j = n - 1; j >= m; j--) {
+    // Q e_j = H_0 H_1 … H_{m−1} e_j
+    const q = new Float64Array(n);
+    q[j] = 1;
+    for (let c = m - 1; c >= 0; c--) {
+      const v = vs[c]!;
+      let d = 0;
+      for (let r = c; r < n; r++) d += v[r]! * q[r]!;
+      for (let r = c; r < n; r++) q[r]! -= 2 * d * v[r]!;
+    }
+    out.push(Array.from(q));
+  }
+  return out.reverse();
 }
 
 /** Eigen-decomposition of a symmetric n×n matrix (cyclic Jacobi). Values ascending; vectors[k] matches values[k]. */

@@ -5,6 +5,7 @@
  * tests use it without three.js.
  */
 import { quatToMat, matToQuat, cameraCenter, type Vec3 } from './rotation.js';
+import { symmetricEigen } from './linalg.js';
 
 export interface ThreePose {
   /** camera centre in world coordinates */
@@ -80,19 +81,38 @@ export function verticalFovDeg(k: Pick<PinholeIntrinsics, 'height' | 'fy'>): num
 }
 
 /**
- * The scene's up direction in world coordinates, estimated from the capture cameras: people hold
- * cameras roughly upright, so the mean of each camera's "up" (−y in OpenCV axes, i.e. minus the
- * second row of R) points up. With no cameras, the usual COLMAP/3DGS convention: −y is up.
+ * The scene's up direction in world coordinates, estimated from the capture cameras. People rarely
+ * roll a camera, so each camera's x axis (image right) is horizontal: up is the direction most
+ * perpendicular to all of them (smallest eigenvector of Σ x xᵀ), signed to agree with the cameras'
+ * mean "up" (−y in OpenCV axes). When the x axes do not span a plane (all cameras facing one way),
+ * the mean "up" made perpendicular to that shared x axis is used instead; it is biased by the
+ * cameras' pitch, which is why it is only the fallback. With no cameras, the usual COLMAP/3DGS
+ * convention: −y is up.
  */
 export function estimateUp(qvecs: ReadonlyArray<readonly number[]>): Vec3 {
-  let x = 0, y = 0, z = 0;
+  if (qvecs.length === 0) return [0, -1, 0];
+  const mean: Vec3 = [0, 0, 0];
+  const M = new Array<number>(9).fill(0);
   for (const q of qvecs) {
     const R = quatToMat(q);
-    x -= R[3]!; y -= R[4]!; z -= R[5]!;
+    for (let i = 0; i < 3; i++) {
+      mean[i] = mean[i]! - R[3 + i]!;
+      for (let j = 0; j < 3; j++) M[i * 3 + j] = M[i * 3 + j]! + R[i]! * R[j]!;
+    }
   }
-  const n = Math.hypot(x, y, z);
-  if (qvecs.length === 0 || n < 1e-6 * qvecs.length) return [0, -1, 0];
-  return [x / n, y / n, z / n];
+  const { values, vectors } = symmetricEigen(M, 3);
+  let up: Vec3;
+  if (values[1]! > 0.05 * values[2]!) {
+    up = [vectors[0]![0]!, vectors[0]![1]!, vectors[0]![2]!];
+  } else {
+    const x = vectors[2]!;
+    const d = mean[0] * x[0]! + mean[1] * x[1]! + mean[2] * x[2]!;
+    up = [mean[0] - d * x[0]!, mean[1] - d * x[1]!, mean[2] - d * x[2]!];
+  }
+  const n = Math.hypot(up[0], up[1], up[2]);
+  if (n < 1e-9) return [0, -1, 0];
+  const sign = up[0] * mean[0] + up[1] * mean[1] + up[2] * mean[2] < 0 ? -1 : 1;
+  return [(sign * up[0]) / n, (sign * up[1]) / n, (sign * up[2]) / n];
 }
 
 /**

@@ -4,6 +4,7 @@
  * above the device's storage-binding limit throws an error that names the buffer and the limit,
  * instead of letting WebGPU fail later with a validation message.
  */
+import { UserError } from '../util/errors.js';
 
 export const STORAGE = 0x80; // GPUBufferUsage.STORAGE (constants are not globals before Dawn loads)
 export const COPY_SRC = 0x04;
@@ -16,9 +17,10 @@ export function alignSize(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 4) * 4);
 }
 
-export class GpuLimitError extends Error {
-  constructor(message: string) {
-    super(message);
+/** A device limit was hit; a UserError so the CLI prints one line. */
+export class GpuLimitError extends UserError {
+  constructor(message: string, fix = 'render fewer Gaussians or a smaller image, or use a GPU with larger limits') {
+    super(message, { fix });
     this.name = 'GpuLimitError';
   }
 }
@@ -40,7 +42,7 @@ export class BufferPool {
     const limit = Number(this.device.limits.maxStorageBufferBindingSize);
     if (need > limit) {
       throw new GpuLimitError(
-        `GPU buffer '${name}' needs ${need} bytes but this device binds at most ${limit} bytes per storage buffer (maxStorageBufferBindingSize); render fewer Gaussians or a smaller image`,
+        `GPU buffer '${name}' needs ${need} bytes but this device binds at most ${limit} bytes per storage buffer (maxStorageBufferBindingSize)`,
       );
     }
     const cur = this.buffers.get(name);

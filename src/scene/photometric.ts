@@ -28,7 +28,8 @@ export interface PhotometricLrs {
   regularization: number;
 }
 
-export const defaultPhotometricLrs: PhotometricLrs = { exposure: 5e-3, whiteBalance: 2e-3, vignetting: 1e-3, response: 1e-3, regularization: 1e-3 };
+/** Initial rates; the trainer decays them ×0.01 over the run (exponentially, like positions). */
+export const defaultPhotometricLrs: PhotometricLrs = { exposure: 2e-2, whiteBalance: 1e-2, vignetting: 2e-3, response: 2e-3, regularization: 1e-3 };
 
 export interface PhotometricTensors {
   ev: tf.Tensor1D; // [1]
@@ -78,6 +79,14 @@ export class PhotometricModel {
    * Apply gradients for one image. Adam's own step counter advances per call; with one image per
    * step this matches a per-group Adam whose zero-gradient entries are simply not stepped.
    */
+  /** Scale every group's rate by `f` relative to its initial value (schedule). */
+  setLrScale(f: number): void {
+    this.adam.ev.lr = this.lrs.exposure * f;
+    this.adam.wb.lr = this.lrs.whiteBalance * f;
+    this.adam.vig.lr = this.lrs.vignetting * f;
+    this.adam.resp.lr = this.lrs.response * f;
+  }
+
   step(image: number, camera: number, g: { ev: Float32Array; wb: Float32Array; vig: Float32Array; resp: Float32Array }, what: { perImage: boolean; perCamera: boolean }): void {
     const K = RESPONSE_SEGMENTS;
     if (what.perImage && image !== this.referenceImage) {
@@ -157,17 +166,55 @@ export function radius2(width: number, height: number, cx: number, cy: number): 
   return t;
 }
 
-/** The monotone response curve on any tensor of values (identity when all log slopes are 0). */
+/**
+ * The monotone response curve on any tensor of values (identity when all log slopes are 0):
+ * piecewise linear on [0, 1] with K segments of slope exp(p_k), extended linearly outside.
+ * Written as a customGrad with hand gradients: tfjs cannot differentiate a gather whose indices
+ * come from the input (floor), and the loops are cheap.
+ */
 export function responseCurve(x: tf.Tensor, logSlopes: tf.Tensor1D): tf.Tensor {
-  const K = logSlopes.shape[0];
-  const slopes = tf.exp(logSlopes);
-  const cum = tf.concat([tf.zeros([1]), tf.cumsum(slopes).div(K)]);
-  const xk = x.mul(K);
-  const idx = tf.clipByValue(tf.floor(xk), 0, K - 1).toInt();
-  const base = tf.gather(cum, idx);
-  const slope = tf.gather(slopes, idx).div(K);
-  // floor() has no gradient, so d/dx = slope and d/dslopes flows through gather.
-  return base.add(xk.sub(idx.toFloat()).mul(slope));
+  const op = tf.customGrad((...args: (tf.Tensor | ((ts: tf.Tensor[]) => void))[]) => {
+    const xIn = args[0] as tf.Tensor, pIn = args[1] as tf.Tensor;
+    (args[2] as (ts: tf.Tensor[]) => void)([xIn, pIn]);
+    const xv = xIn.dataSync() as Float32Array;
+    const pv = pIn.dataSync() as Float32Array;
+    const K = pv.length;
+    const sl = Array.from(pv, Math.exp);
+    const cum = new Float64Array(K + 1);
+    for (let k = 0; k < K; k++) cum[k + 1] = cum[k]! + sl[k]! / K;
+    const out = new Float32Array(xv.length);
+    for (let i = 0; i < xv.length; i++) {
+      const xk = xv[i]! * K;
+      const j = Math.min(K - 1, Math.max(0, Math.floor(xk)));
+      out[i] = cum[j]! + ((xk - j) * sl[j]!) / K;
+    }
+    const value = tf.tensor(out, xIn.shape);
+    const gradFunc = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const xs = saved[0]!.dataSync() as Float32Array;
+      const dyv = dy.dataSync() as Float32Array;
+      const dx = new Float32Array(xs.length);
+      const dCum = new Float64Array(K + 1); // dL/dcum[j] accumulates the base terms
+      const dSl = new Float64Array(K);
+      for (let i = 0; i < xs.length; i++) {
+        const xk = xs[i]! * K;
+        const j = Math.min(K - 1, Math.max(0, Math.floor(xk)));
+        dx[i] = dyv[i]! * sl[j]!;
+        dCum[j]! += dyv[i]!;
+        dSl[j]! += (dyv[i]! * (xk - j)) / K;
+      }
+      // cum[j] = Σ_{k<j} sl[k]/K  →  dL/dsl[k] += Σ_{j>k} dCum[j]/K
+      let tail = 0;
+      for (let k = K - 1; k >= 0; k--) {
+        tail += dCum[k + 1]!;
+        dSl[k]! += tail / K;
+      }
+      const dp = new Float32Array(K);
+      for (let k = 0; k < K; k++) dp[k] = dSl[k]! * sl[k]!; // d exp(p)/dp = exp(p)
+      return [tf.tensor(dx, xs.length ? saved[0]!.shape : [0]), tf.tensor1d(dp)];
+    };
+    return { value, gradFunc };
+  });
+  return (op as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor)(x, logSlopes);
 }
 
 export function applyPhotometric(rgb: tf.Tensor3D, p: PhotometricTensors, r2: tf.Tensor3D): tf.Tensor3D {

@@ -46,11 +46,13 @@ export interface StepSchedule {
 
 export function scaledSchedule(iterations: number): StepSchedule {
   const s = Math.min(1, iterations / REFERENCE_ITERATIONS);
-  const densifyEvery = Math.max(5, Math.round(100 * s));
+  // Short runs: refine at most every 10 steps and not before the scene has had 5 rounds' worth
+  // of fitting, else the early (large) gradients double the count every round.
+  const densifyEvery = Math.max(10, Math.round(100 * s));
   const reset = Math.round(3000 * s);
   return {
     iterations,
-    densifyFrom: Math.max(densifyEvery, Math.round(500 * s)),
+    densifyFrom: Math.max(5 * densifyEvery, Math.round(500 * s)),
     densifyUntil: Math.round(15_000 * s),
     densifyEvery,
     // A reset needs time to recover; in very short runs it only costs quality.

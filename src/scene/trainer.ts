@@ -9,10 +9,11 @@ import { defaultRasterOptions } from './raster/api.js';
 import type { RasterBackend } from './backend.js';
 import { tf } from './tf.js';
 import { Adam } from './adam.js';
-import { photoLoss, LAMBDA_DSSIM } from './losses.js';
+import { LAMBDA_DSSIM } from './losses.js';
+import { photoLossAndGrad, type LossResult } from './image-loss.js';
 import { defaultLearningRates, expLr, scaledSchedule, densifyDue, opacityResetDue, shDegreeAt, type LearningRates, type StepSchedule } from './schedule.js';
 import { GradStats, densifyAndPrune, resetOpacity, mcmcRelocateAndGrow, mcmcNoise, defaultDensify, type Restructure } from './densify.js';
-import { PhotometricModel, applyPhotometric, photometricRegularizer, radius2 } from './photometric.js';
+import { PhotometricModel, applyPhotometric, radius2, RESPONSE_SEGMENTS } from './photometric.js';
 import { initFromPoints, randomPoints, sigmoid, SH_COEFFS } from './gaussians.js';
 import type { TrainData, TrainView } from './dataset.js';
 import { Rng } from '../synthetic/rng.js';
@@ -118,7 +119,7 @@ export class Trainer {
   readonly photometric: PhotometricModel | null;
   readonly poses: PoseRefiner | null;
   readonly trainViews: number[];
-  private readonly targets = new Map<number, tf.Tensor3D>();
+  lastLoss: LossResult | null = null;
 
   constructor(
     readonly data: TrainData,
@@ -174,15 +175,6 @@ export class Trainer {
     return this.order[this.orderPos++]!;
   }
 
-  private target(view: TrainView): tf.Tensor3D {
-    let t = this.targets.get(view.index);
-    if (!t) {
-      t = tf.keep(tf.tensor3d(view.target, [view.height, view.width, 3]));
-      this.targets.set(view.index, t);
-    }
-    return t;
-  }
-
   /** One optimisation step. */
   async trainStep(): Promise<StepInfo> {
     const s = this.schedule;
@@ -194,33 +186,50 @@ export class Trainer {
     const cam = this.camera(vi);
     const pass = await this.backend.render(this.params, cam, this.rasterOptions(shDegree));
 
-    // Image-space part in tfjs: photometric model + loss, gradients w.r.t. the rendered image.
-    const target = this.target(view);
+    // Image-space part: photometric model in tfjs (autodiff over its parameters), loss and its
+    // gradient in plain TS (image-loss.ts: tfjs's cpu SSIM gradient was the slowest piece).
     const ph = this.photometric;
-    const phT = ph ? ph.tensors(vi, view.camIdx) : null;
-    const rgbT = tf.tensor3d(pass.out.rgb, [view.height, view.width, 3]);
-    let mse = 0;
-    const inputs: tf.Tensor[] = [rgbT, ...(phT ? [phT.ev, phT.wb, phT.vig, phT.resp] : [])];
-    const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
-      let pred = xs[0] as tf.Tensor3D;
-      let reg: tf.Scalar | null = null;
-      if (phT) {
-        const p = { ev: xs[1] as tf.Tensor1D, wb: xs[2] as tf.Tensor1D, vig: xs[3] as tf.Tensor1D, resp: xs[4] as tf.Tensor1D };
-        pred = applyPhotometric(pred, p, radius2(view.width, view.height, view.cx, view.cy));
-        reg = photometricRegularizer(p, ph!.lrs.regularization, vi === ph!.referenceImage);
-      }
-      mse = tf.tidy(() => pred.sub(target).square().mean().dataSync()[0]!);
-      const l = photoLoss(pred, target, o.lambdaDssim);
-      return reg ? l.add(reg) : l;
-    })(inputs);
-    const loss = value.dataSync()[0]!;
-    const dRgb = grads[0]!.dataSync() as Float32Array;
+    let pred = pass.out.rgb;
     let phGrads: { ev: Float32Array; wb: Float32Array; vig: Float32Array; resp: Float32Array } | null = null;
-    if (phT) phGrads = { ev: grads[1]!.dataSync() as Float32Array, wb: grads[2]!.dataSync() as Float32Array, vig: grads[3]!.dataSync() as Float32Array, resp: grads[4]!.dataSync() as Float32Array };
+    let dRgb: Float32Array;
+    if (ph) {
+      const phT = ph.tensors(vi, view.camIdx);
+      const rgbT = tf.tensor3d(pass.out.rgb, [view.height, view.width, 3]);
+      const r2 = radius2(view.width, view.height, view.cx, view.cy);
+      const f = (...xs: tf.Tensor[]) => applyPhotometric(xs[0] as tf.Tensor3D, { ev: xs[1] as tf.Tensor1D, wb: xs[2] as tf.Tensor1D, vig: xs[3] as tf.Tensor1D, resp: xs[4] as tf.Tensor1D }, r2);
+      const inputs = [rgbT, phT.ev, phT.wb, phT.vig, phT.resp];
+      pred = tf.tidy(() => f(...inputs).dataSync() as Float32Array);
+      const lr = photoLossAndGrad(pred, view.target, view.width, view.height, o.lambdaDssim);
+      const dy = tf.tensor3d(lr.grad, [view.height, view.width, 3]);
+      const grads = tf.grads(f)(inputs, dy);
+      dRgb = Float32Array.from(grads[0]!.dataSync());
+      const w = 2 * ph.lrs.regularization;
+      const reg = (t: tf.Tensor, own: Float32Array, anchored: boolean) => {
+        const gr = Float32Array.from(t.dataSync());
+        if (!anchored) for (let i = 0; i < gr.length; i++) gr[i]! += w * own[i]!;
+        return gr;
+      };
+      const anchoredImage = vi === ph.referenceImage;
+      phGrads = {
+        ev: reg(grads[1]!, ph.ev.subarray(vi, vi + 1), anchoredImage),
+        wb: reg(grads[2]!, ph.wb.subarray(vi * 3, vi * 3 + 3), anchoredImage),
+        vig: reg(grads[3]!, ph.vig.subarray(view.camIdx * 3, view.camIdx * 3 + 3), false),
+        resp: reg(grads[4]!, ph.resp.subarray(view.camIdx * RESPONSE_SEGMENTS, (view.camIdx + 1) * RESPONSE_SEGMENTS), false),
+      };
+      tf.dispose([...grads, ...inputs, dy]);
+      this.lastLoss = lr;
+    } else {
+      this.lastLoss = photoLossAndGrad(pred, view.target, view.width, view.height, o.lambdaDssim);
+      dRgb = this.lastLoss.grad;
+    }
+    const loss = this.lastLoss.loss;
+    let se = 0;
+    for (let i = 0; i < pred.length; i++) se += (pred[i]! - view.target[i]!) ** 2;
+    const mse = se / pred.length;
     const g = await pass.backward({ rgb: dRgb });
-    tf.dispose([value, ...grads, ...inputs]);
 
     this.applyGradients(g);
+    if (ph && phGrads) ph.setLrScale(expLr(this.step, 1, 0.01, o.iterations));
     if (ph && phGrads) ph.step(vi, view.camIdx, phGrads, { perImage: true, perCamera: true });
     if (this.poses && vi !== this.trainViews[0]) this.poses.step(vi, g.pose); // the first view fixes the gauge
 
@@ -287,10 +296,7 @@ export class Trainer {
     }
   }
 
-  dispose(): void {
-    for (const t of this.targets.values()) t.dispose();
-    this.targets.clear();
-  }
+  dispose(): void {}
 
   // ------------------------------------------------------------------------------------------
   // checkpoints

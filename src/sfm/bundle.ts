@@ -144,6 +144,11 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   const d2 = (opts.lossScale ?? 1) ** 2;
   const ftol = opts.functionTolerance ?? 1e-6;
   const nObs = observations.length, nPts = points.length / 3, nImg = images.length;
+  // Index errors are programming errors of the caller: fail loudly rather than read garbage.
+  for (const im of images) if (!(im.camera >= 0 && im.camera < cameras.length)) throw new Error(`bundleAdjust: image refers to camera ${im.camera} of ${cameras.length}`);
+  for (const ob of observations) {
+    if (!(ob.image >= 0 && ob.image < nImg && ob.point >= 0 && ob.point < nPts)) throw new Error(`bundleAdjust: observation (image ${ob.image}, point ${ob.point}) out of range (${nImg} images, ${nPts} points)`);
+  }
 
   // ---- parameter layout on the camera side
   const R = new Float64Array(9 * nImg), T = new Float64Array(3 * nImg);

@@ -10,22 +10,23 @@
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
 
+// The emscripten module is a thenable whose then() hands back itself: resolving a promise with it
+// loops forever, so it travels wrapped in an object.
 let cvPromise = null;
 async function loadCv() {
   if (!cvPromise) {
     cvPromise = (async () => {
       const mod = await import('@techstark/opencv-js');
-      let cv = mod.default ?? mod;
-      if (cv instanceof Promise) cv = await cv;
-      if (!cv.Mat) await new Promise((resolve) => { cv.onRuntimeInitialized = resolve; });
-      return cv;
+      const cv = mod.default ?? mod;
+      if (!cv.Mat) await new Promise((resolve) => { cv.onRuntimeInitialized = () => resolve(null); });
+      return { cv };
     })();
   }
   return cvPromise;
 }
 
 async function extract(msg) {
-  const cv = await loadCv();
+  const { cv } = await loadCv();
   sharp.concurrency(1); // the pool already runs one worker per core
   const meta = await sharp(msg.path).metadata();
   const W = meta.width, H = meta.height;

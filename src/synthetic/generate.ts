@@ -27,9 +27,11 @@ export interface SynthOptions {
   /** camera-centre noise as a fraction of the camera's distance to the scene centre */
   poseNoiseFraction: number;
   seed: number;
+  /** scene detail: 1 ≈ 2400 Gaussians; tests use less to stay fast on the CPU rasterizer */
+  detail: number;
 }
 
-export const defaultSynthOptions: SynthOptions = { views: 40, size: 128, exposureJitter: 0, wbJitter: 0, noise: 0, poseNoiseDeg: 0, poseNoiseFraction: 0, seed: 1 };
+export const defaultSynthOptions: SynthOptions = { views: 40, size: 128, exposureJitter: 0, wbJitter: 0, noise: 0, poseNoiseDeg: 0, poseNoiseFraction: 0, seed: 1, detail: 1 };
 
 export interface SynthImage {
   name: string;
@@ -60,7 +62,7 @@ export function rasterCamera(k: SynthIntrinsics, v: SynthView): RasterCamera {
 export function renderSyntheticCapture(partial: Partial<SynthOptions> = {}): SynthCapture {
   const options: SynthOptions = { ...defaultSynthOptions, ...partial };
   if (options.poseNoiseDeg > 0 && !partial.poseNoiseFraction) options.poseNoiseFraction = 0.02;
-  const scene = buildSyntheticScene({ seed: options.seed });
+  const scene = buildSyntheticScene({ seed: options.seed, groundResolution: Math.max(6, Math.round(40 * Math.sqrt(options.detail))), objectDetail: Math.max(20, Math.round(260 * options.detail)) });
   const intrinsics = synthIntrinsics(options.size);
   const views = hemisphereViews(options.views, options.seed);
   const rng = new Rng(options.seed * 7919 + 13);

@@ -7,7 +7,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 
 /** Files outside viewer/ that the viewer bundles. */
-const SHARED = ['src/geometry/three-convert.ts', 'src/geometry/rotation.ts', 'src/viewer-server/protocol.ts'];
+const SHARED = ['src/geometry/three-convert.ts', 'src/geometry/rotation.ts', 'src/geometry/linalg.ts', 'src/viewer-server/protocol.ts'];
 const PACKAGES = ['three', '@sparkjsdev/spark', 'vite'];
 
 function walk(dir: string, out: string[]): void {

@@ -18,36 +18,64 @@ export function cameraSpacing(cams: ViewerCamera[]): number {
   return diag > 0 ? diag : 1;
 }
 
-/** Frustum wireframes (one LineSegments for all) and the path through the camera centres. */
-export function buildCameraGraphics(cams: ViewerCamera[], size: number): { frustums: THREE.LineSegments; path: THREE.Line } {
-  const pos: number[] = [];
-  const centres: number[] = [];
-  for (const c of cams) {
-    const m = localPose(c);
-    // image corners at depth `size` in three camera axes (y up, −z forward)
-    const corner = (u: number, v: number) =>
-      new THREE.Vector3(((u - c.cx) / c.fx) * size, (-(v - c.cy) / c.fy) * size, -size).applyMatrix4(m);
-    const o = new THREE.Vector3().applyMatrix4(m);
-    const k = [corner(0, 0), corner(c.width, 0), corner(c.width, c.height), corner(0, c.height)];
-    for (let i = 0; i < 4; i++) {
-      pos.push(o.x, o.y, o.z, k[i]!.x, k[i]!.y, k[i]!.z);
-      const n = k[(i + 1) % 4]!;
-      pos.push(k[i]!.x, k[i]!.y, k[i]!.z, n.x, n.y, n.z);
+/** Line vertices drawn per camera: 4 edges to the corners, 4 image edges, 2 for the up tick. */
+const VERTS_PER_CAMERA = 20;
+
+/**
+ * Frustum wireframes (one LineSegments for all cameras) and the path through the camera centres.
+ * `hide(i)` removes camera i's frustum while the view stands in it (it would outline the image).
+ */
+export class CameraGraphics {
+  readonly frustums: THREE.LineSegments;
+  readonly path: THREE.Line;
+  private original: Float32Array;
+  private hidden: number | null = null;
+
+  constructor(cams: ViewerCamera[], size: number) {
+    const pos: number[] = [];
+    const centres: number[] = [];
+    for (const c of cams) {
+      const m = localPose(c);
+      // image corners at depth `size` in three camera axes (y up, −z forward)
+      const corner = (u: number, v: number) =>
+        new THREE.Vector3(((u - c.cx) / c.fx) * size, (-(v - c.cy) / c.fy) * size, -size).applyMatrix4(m);
+      const o = new THREE.Vector3().applyMatrix4(m);
+      const k = [corner(0, 0), corner(c.width, 0), corner(c.width, c.height), corner(0, c.height)];
+      for (let i = 0; i < 4; i++) {
+        pos.push(o.x, o.y, o.z, k[i]!.x, k[i]!.y, k[i]!.z);
+        const n = k[(i + 1) % 4]!;
+        pos.push(k[i]!.x, k[i]!.y, k[i]!.z, n.x, n.y, n.z);
+      }
+      // a tick on the top edge shows which way is up in the photo
+      const top = corner(c.width / 2, -0.15 * c.height);
+      pos.push(k[0]!.x, k[0]!.y, k[0]!.z, top.x, top.y, top.z, top.x, top.y, top.z, k[1]!.x, k[1]!.y, k[1]!.z);
+      centres.push(o.x, o.y, o.z);
     }
-    // a tick on the top edge shows which way is up in the photo
-    const top = corner(c.width / 2, -0.15 * c.height);
-    pos.push(k[0]!.x, k[0]!.y, k[0]!.z, top.x, top.y, top.z, top.x, top.y, top.z, k[1]!.x, k[1]!.y, k[1]!.z);
-    centres.push(o.x, o.y, o.z);
+    this.original = new Float32Array(pos);
+    const g = new THREE.BufferGeometry();
+    g.setAttribute('position', new THREE.BufferAttribute(this.original.slice(), 3));
+    this.frustums = new THREE.LineSegments(g, new THREE.LineBasicMaterial({ color: 0xffaa33 }));
+    this.frustums.name = 'frustums';
+    const pg = new THREE.BufferGeometry();
+    pg.setAttribute('position', new THREE.Float32BufferAttribute(centres, 3));
+    this.path = new THREE.Line(pg, new THREE.LineBasicMaterial({ color: 0x33aaff }));
+    this.path.name = 'capture-path';
   }
-  const g = new THREE.BufferGeometry();
-  g.setAttribute('position', new THREE.Float32BufferAttribute(pos, 3));
-  const frustums = new THREE.LineSegments(g, new THREE.LineBasicMaterial({ color: 0xffaa33 }));
-  frustums.name = 'frustums';
-  const pg = new THREE.BufferGeometry();
-  pg.setAttribute('position', new THREE.Float32BufferAttribute(centres, 3));
-  const path = new THREE.Line(pg, new THREE.LineBasicMaterial({ color: 0x33aaff }));
-  path.name = 'capture-path';
-  return { frustums, path };
+
+  /** Collapse camera i's lines onto its centre (clipped by the near plane from there). */
+  hide(i: number | null): void {
+    if (i === this.hidden) return;
+    const attr = this.frustums.geometry.getAttribute('position') as THREE.BufferAttribute;
+    const arr = attr.array as Float32Array;
+    const span = VERTS_PER_CAMERA * 3;
+    if (this.hidden !== null) arr.set(this.original.subarray(this.hidden * span, (this.hidden + 1) * span), this.hidden * span);
+    if (i !== null) {
+      const o = this.original.subarray(i * span, i * span + 3); // first vertex is the centre
+      for (let v = 0; v < VERTS_PER_CAMERA; v++) arr.set(o, i * span + v * 3);
+    }
+    this.hidden = i;
+    attr.needsUpdate = true;
+  }
 }
 
 /**

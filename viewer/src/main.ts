@@ -10,7 +10,7 @@ import { upToYQuaternion } from '../../src/geometry/three-convert.js';
 import type { Arrangement, ViewerCamera, ViewerCameras, ViewerCatalog, ViewerManifest, ViewerPoints } from '../../src/viewer-server/protocol.js';
 import { $, clearStatus, download, errorMessages, fetchJson, messageOf, setStatus, showError } from './ui.js';
 import { loadSplats, splatCountOf } from './splats.js';
-import { applyCapturePose, buildCameraGraphics, cameraSpacing, interpolatePose, releaseCaptureProjection } from './capture.js';
+import { applyCapturePose, CameraGraphics, cameraSpacing, interpolatePose, releaseCaptureProjection } from './capture.js';
 import { buildPointCloud, groundHeight } from './points.js';
 import { FrameStats } from './overlay.js';
 import { Compare } from './compare.js';
@@ -43,8 +43,7 @@ let dirty = true;
 let manifest: ViewerManifest | null = null;
 let cams: ViewerCamera[] = [];
 let sceneMesh: SplatMesh | null = null;
-let frustums: THREE.LineSegments | null = null;
-let capturePath: THREE.Line | null = null;
+let camGraphics: CameraGraphics | null = null;
 let points: THREE.Points | null = null;
 let grid: THREE.GridHelper | null = null;
 let groundY = 0;
@@ -91,6 +90,7 @@ function jumpToCamera(i: number): void {
   if (!cam) throw new Error(`no capture camera ${i} (have ${cams.length})`);
   playback = null;
   atCapture = i;
+  camGraphics?.hide(i);
   applyCapturePose(camera, world, cam, canvas.clientWidth || window.innerWidth, canvas.clientHeight || window.innerHeight);
   nav.retarget(sceneScale * 0.5);
   $<HTMLSelectElement>('sel-camera').value = String(i);
@@ -104,6 +104,7 @@ function leaveCapture(): void {
   if (atCapture !== null) {
     releaseCaptureProjection(camera, cams[atCapture] ?? null, window.innerWidth / window.innerHeight);
     atCapture = null;
+    camGraphics?.hide(null);
     $('camera-label').textContent = '';
     if (compare.active) compare.close();
   }
@@ -228,8 +229,8 @@ function wireToolbar(): void {
   });
   const frus = $<HTMLInputElement>('tgl-frustums');
   frus.addEventListener('change', () => {
-    setVisible(frustums, frus.checked);
-    setVisible(capturePath, frus.checked);
+    setVisible(camGraphics?.frustums ?? null, frus.checked);
+    setVisible(camGraphics?.path ?? null, frus.checked);
   });
   const pts = $<HTMLInputElement>('tgl-points');
   pts.addEventListener('change', () => setVisible(points, pts.checked));
@@ -300,10 +301,8 @@ async function loadCameras(): Promise<void> {
   if (!cams.length) return;
   sceneScale = cameraSpacing(cams);
   nav.speed = sceneScale * 0.25;
-  const g = buildCameraGraphics(cams, sceneScale * 0.04);
-  frustums = g.frustums;
-  capturePath = g.path;
-  world.add(frustums, capturePath);
+  camGraphics = new CameraGraphics(cams, sceneScale * 0.04);
+  world.add(camGraphics.frustums, camGraphics.path);
   const sel = $<HTMLSelectElement>('sel-camera');
   sel.replaceChildren(...cams.map((c, i) => new Option(`${i + 1}: ${c.name}`, String(i))));
 }

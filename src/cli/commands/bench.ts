@@ -56,8 +56,8 @@ async function benchRasterCommand(argv: string[]): Promise<number> {
     [
       `adapter:      ${r.adapter}${r.software ? ' (software)' : ''}`,
       `scene:        ${r.splats} Gaussians (${r.visible} visible, ${r.instances} tile instances), ${r.width}×${r.height}, SH degree ${r.shDegree}`,
-      `forward:      ${r.forwardMs.toFixed(2)} ms (median of ${r.iterations})`,
-      `backward:     ${r.backwardMs.toFixed(2)} ms`,
+      `forward:      ${r.forwardMs.toFixed(2)} ms (median of ${r.iterations}; fastest ${r.forwardMinMs.toFixed(2)})`,
+      `backward:     ${r.backwardMs.toFixed(2)} ms (fastest ${r.backwardMinMs.toFixed(2)})`,
       `sort:         ${r.sortMs.toFixed(2)} ms (depth + tile sort, profiled run)`,
       `stages:       ${Object.entries(r.stages).map(([k, v]) => `${k.replace(/Ms$/, '')} ${v.toFixed(1)}`).join(', ')} ms`,
       `GPU memory:   ${mb(r.gpuMemoryBytes)} (${r.gpuMemoryBytes} bytes)`,

@@ -18,6 +18,7 @@ export const usage = `r2s synth <workspace> [options]
   --pose-noise DEG     rotate each given camera by DEG and move it by 2 % of its distance
                        (true poses kept in synthetic-truth.json)
   --seed S             random seed (default 1)
+  --detail D           scene detail (1 ≈ 2400 Gaussians; default 1)
   --force              overwrite a non-empty workspace`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -29,6 +30,7 @@ export async function run(argv: string[]): Promise<number> {
     noise: { type: 'string' },
     'pose-noise': { type: 'string' },
     seed: { type: 'string' },
+    detail: { type: 'string' },
     force: { type: 'boolean' },
     workspace: { type: 'string', short: 'w' },
   });
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     noise: num(values.noise, 'noise', 0),
     poseNoiseDeg: num(values['pose-noise'], 'pose-noise', 0),
     seed: num(values.seed, 'seed', 1),
+    detail: num(values.detail, 'detail', 1),
   });
   const ws = await writeSyntheticWorkspace(root, cap);
   const summaryOut = { workspace: ws.root, views, width: cap.intrinsics.width, height: cap.intrinsics.height, gaussians: cap.scene.count, seconds: (Date.now() - t0) / 1000 };

@@ -30,12 +30,19 @@ export interface RasterBenchResult {
   visible: number;
   instances: number;
   iterations: number;
+  /** medians over the timed iterations */
   forwardMs: number;
   backwardMs: number;
+  /** fastest iteration (on a shared machine the least disturbed one) */
+  forwardMinMs: number;
+  backwardMinMs: number;
   sortMs: number;
   stages: Record<string, number>;
   gpuMemoryBytes: number;
+  /** backward reduces with subgroup operations */
   subgroups: boolean;
+  /** forward stages tile lists through workgroup memory */
+  batchedForward: boolean;
 }
 
 function median(xs: number[]): number {
@@ -92,10 +99,13 @@ export async function benchRaster(o: RasterBenchOptions): Promise<RasterBenchRes
     iterations,
     forwardMs: median(fw),
     backwardMs: median(bw),
+    forwardMinMs: Math.min(...fw),
+    backwardMinMs: Math.min(...bw),
     sortMs: stages.sortMs,
     stages,
     gpuMemoryBytes: rast.memoryBytes() + dRgb.size,
     subgroups: rast.usesSubgroups,
+    batchedForward: rast.batchedForward,
   };
   dRgb.destroy();
   rast.destroy();

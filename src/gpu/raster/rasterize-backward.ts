@@ -3,10 +3,9 @@
  * from the largest "last contributor" of its pixels; every pixel recovers the transmittance in
  * front of each Gaussian by dividing out (1 − α) from its saved final T, and forms ∂L/∂(mean2d,
  * conic, opacity, colour, depth) of that Gaussian. Per-pixel terms are summed per instance
- * (one slot per Gaussian–tile pair): with subgroups, subgroupAdd then a compare-exchange float add
- * per subgroup (no barriers, each subgroup stops at its own last contributor); without, a
- * fixed-order shared-memory tree. `gather` then sums each Gaussian's (contiguous) instance slots
- * in a fixed order, so the only run-to-run variation is the order of a tile's subgroup sums.
+ * (one slot per Gaussian–tile pair) in a fixed order — subgroupAdd plus a fixed-order sum of the
+ * subgroup partials, or a shared-memory tree without subgroups — and `gather` then sums each
+ * Gaussian's (contiguous) instance slots in order. No float atomics: runs are bit-identical.
  */
 import { bindGroup, computePipeline, dispatch } from '../buffers.js';
 import { camStruct } from './common.wgsl.js';
@@ -21,6 +20,7 @@ const pixelTermsWgsl = /* wgsl */ `
     var v0 = vec4f(0.0); // mean x, mean y, conic a, conic b
     var v1 = vec4f(0.0); // conic c, opacity, r, g
     var v2 = vec2f(0.0); // b, depth
+    var contrib = false;
     if (inside && j <= last) {
       let s = splats[sortedGauss[k]];
       let dx = s.m.x - x;
@@ -29,6 +29,7 @@ const pixelTermsWgsl = /* wgsl */ `
       let G = exp(power);
       let alpha = min(ALPHA_MAX, s.m.w * G);
       if (power <= 0.0 && alpha >= ALPHA_MIN) {
+        contrib = true;
         let inv = 1.0 / (1.0 - alpha);
         let Tj = T * inv;
         let w = alpha * Tj;
@@ -94,12 +95,80 @@ ${camStruct}
 `;
 
 /**
- * Subgroup variant: no workgroup barriers in the loop. Each subgroup walks back from its own
- * largest "last", sums its lanes with subgroupAdd, and lane 0 adds the 10 sums into the
- * instance's slot with a compare-exchange float add. Only the order in which a tile's subgroups
- * add up can vary between runs (a few ulp; the tests require agreement to 1e-5).
+ * Subgroup variant. The tile's list is walked back to front in chunks of C entries: for each
+ * entry every subgroup sums its lanes with subgroupAdd and lane 0 parks the 10 sums in
+ * workgroup memory ([entry][subgroup][10]); after the chunk, threads add up the subgroup partials
+ * in a fixed order and write each instance's slot. Two barriers per chunk instead of ~9 per
+ * entry, no atomics, bit-for-bit reproducible. Assumes subgroups are consecutive runs of
+ * local_invocation_index (true on the drivers we know; the GPU-vs-reference tests would catch a
+ * driver where it is not).
  */
-const subgroupWgsl = /* wgsl */ `
+function subgroupWgsl(nsgMax: number, chunk: number): string {
+  return /* wgsl */ `
+enable subgroups;
+diagnostic(off, subgroup_uniformity);
+${bindingsWgsl('f32')}
+const NSG: u32 = ${nsgMax}u;
+const CHUNK: u32 = ${chunk}u;
+var<workgroup> part: array<f32, ${nsgMax * chunk * 10}>;
+var<workgroup> maxLastA: atomic<u32>;
+var<workgroup> maxLast: u32;
+
+@compute @workgroup_size(16, 16)
+fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3u,
+        @builtin(subgroup_invocation_id) sgInv: u32, @builtin(subgroup_size) sgSize: u32) {
+  if (t == 0u) { atomicStore(&maxLastA, 0u); }
+  workgroupBarrier();
+${pixelSetupWgsl}
+  atomicMax(&maxLastA, last);
+  workgroupBarrier();
+  if (t == 0u) { maxLast = atomicLoad(&maxLastA); }
+  let n = workgroupUniformLoad(&maxLast);
+  let sg = t / sgSize;
+  let nsg = (256u + sgSize - 1u) / sgSize;
+  var jHi = n;
+  while (jHi > 0u) {
+    let jLo = max(jHi, CHUNK) - CHUNK;
+    for (var j = jHi; j > jLo; j--) {
+      let k = start + j - 1u;
+${pixelTermsWgsl}
+      let b = ((j - 1u - jLo) * NSG + sg) * 10u;
+      // most subgroups see no contribution from most entries: skip the sums then
+      if (subgroupAny(contrib)) {
+        let r0 = subgroupAdd(v0);
+        let r1 = subgroupAdd(v1);
+        let r2 = subgroupAdd(v2);
+        if (sgInv == 0u) {
+          part[b] = r0.x; part[b + 1u] = r0.y; part[b + 2u] = r0.z; part[b + 3u] = r0.w;
+          part[b + 4u] = r1.x; part[b + 5u] = r1.y; part[b + 6u] = r1.z; part[b + 7u] = r1.w;
+          part[b + 8u] = r2.x; part[b + 9u] = r2.y;
+        }
+      } else if (sgInv == 0u) {
+        for (var c = 0u; c < 10u; c++) { part[b + c] = 0.0; }
+      }
+    }
+    workgroupBarrier();
+    let cnt = (jHi - jLo) * 10u;
+    for (var q = t; q < cnt; q += 256u) {
+      let e = q / 10u;
+      let c = q - e * 10u;
+      var acc = 0.0;
+      for (var s = 0u; s < nsg; s++) { acc += part[(e * NSG + s) * 10u + c]; }
+      instGrad[sortedIds[start + jLo + e] * 10u + c] = acc;
+    }
+    workgroupBarrier();
+    jHi = jLo;
+  }
+}
+`;
+}
+
+/**
+ * Subgroup + atomics variant (R2S_RASTER_BWD=atomic): no barriers in the loop, each subgroup
+ * stops at its own last contributor, lane 0 adds the subgroup sums into the instance slot with a
+ * compare-exchange float add. Not bit-reproducible (the order of a tile's subgroup adds varies).
+ */
+const subgroupAtomicWgsl = /* wgsl */ `
 enable subgroups;
 diagnostic(off, subgroup_uniformity);
 ${bindingsWgsl('atomic<u32>')}
@@ -172,8 +241,22 @@ ${pixelTermsWgsl}
 }
 `;
 
-function rasterBackwardWgsl(subgroups: boolean): string {
-  return subgroups ? subgroupWgsl : treeWgsl;
+/**
+ * The subgroup variant when the device has subgroups of at least 4 lanes and enough workgroup
+ * memory for a useful chunk; else the portable tree.
+ */
+function chooseVariant(device: GPUDevice, adapterInfo?: GPUAdapterInfo): { code: string; subgroups: boolean } {
+  const minSize = Number((adapterInfo as { subgroupMinSize?: number } | undefined)?.subgroupMinSize ?? 0);
+  const storage = Number(device.limits.maxComputeWorkgroupStorageSize);
+  const want = device.features.has('subgroups') && process.env.R2S_NO_SUBGROUPS !== '1' && minSize >= 4;
+  if (want) {
+    const nsgMax = Math.ceil(256 / minSize);
+    const budget = Math.min(storage, 32768) - 64;
+    const chunk = Math.min(64, Math.floor(budget / (nsgMax * 10 * 4)));
+    if (process.env.R2S_RASTER_BWD === 'atomic') return { code: subgroupAtomicWgsl, subgroups: true };
+    if (chunk >= 4) return { code: subgroupWgsl(nsgMax, chunk), subgroups: true };
+  }
+  return { code: treeWgsl, subgroups: false };
 }
 
 const gatherWgsl = /* wgsl */ `
@@ -205,10 +288,10 @@ export class RasterizeBackwardStage {
     readonly usesSubgroups: boolean,
   ) {}
 
-  static async create(device: GPUDevice): Promise<RasterizeBackwardStage> {
-    const sub = device.features.has('subgroups') && process.env.R2S_NO_SUBGROUPS !== '1';
-    const [r, g] = await Promise.all([computePipeline(device, 'raster-backward', rasterBackwardWgsl(sub)), computePipeline(device, 'raster-backward-gather', gatherWgsl)]);
-    return new RasterizeBackwardStage(device, r, g, sub);
+  static async create(device: GPUDevice, adapterInfo?: GPUAdapterInfo): Promise<RasterizeBackwardStage> {
+    const v = chooseVariant(device, adapterInfo);
+    const [r, g] = await Promise.all([computePipeline(device, 'raster-backward', v.code), computePipeline(device, 'raster-backward-gather', gatherWgsl)]);
+    return new RasterizeBackwardStage(device, r, g, v.subgroups);
   }
 
   encodeRaster(

@@ -7,7 +7,7 @@
  *    coefficients per channel are always present; opts.shDegree selects how many are used).
  *    Buffers need STORAGE usage and may be larger than needed (tfjs pools buffers).
  *  - forward() is async: it reads back one number (the count of Gaussian–tile instances) to size
- *    the sort. Its result's rgb (H×W×3), alpha (H×W) and depth (H×W) buffers belong to the
+ *    the sort. Concurrent calls are queued and run one after another. Its result's rgb (H×W×3), alpha (H×W) and depth (H×W) buffers belong to the
  *    rasterizer and stay valid until the next forward(); copy them if you need them longer.
  *    The scene buffers must not change between forward() and the backward() that uses it.
  *  - backward() is synchronous (it only records and submits GPU work) and must be called with the
@@ -16,17 +16,16 @@
  *    RasterGradients; pose = 6 f32 [dω, dv] for a left perturbation of world-to-camera;
  *    means2dGradNorm N f32 in pixels) belong to the rasterizer and are overwritten by the next
  *    backward(). Gradients of culled Gaussians are exactly zero.
- *  - Reproducible: per-pixel gradients are summed into per-instance (Gaussian–tile) slots, then
- *    per Gaussian in a fixed order. With subgroups, a tile's subgroup sums are added with a
- *    compare-exchange float add whose order may vary: two runs agree to ~1e-6 relative. Without
- *    subgroups (or R2S_NO_SUBGROUPS=1) a fixed-order tree is used and runs are bit-identical.
+ *  - Deterministic: per-pixel gradients are summed into per-instance (Gaussian–tile) slots, then
+ *    per Gaussian, always in a fixed order (no float atomics), so two runs on the same device
+ *    are bit-identical. R2S_NO_SUBGROUPS=1 forces the portable (no-subgroup) kernels.
  *  - Capacity: buffers grow on demand. If a buffer would exceed the device's
  *    maxStorageBufferBindingSize, forward() throws a GpuLimitError naming the buffer and limit.
  *  - Only tileSize 16 is supported on the GPU (the images do not depend on the tile size).
  */
 import type { GpuContext } from '../device.js';
 import type { GaussianParams, RasterCamera, RasterGradients, RasterOptions, RasterOutput } from '../../scene/raster/api.js';
-import { BufferPool, COPY_DST, COPY_SRC, MAP_READ, STORAGE, UNIFORM, readF32, upload } from '../buffers.js';
+import { BufferPool, COPY_DST, COPY_SRC, GpuLimitError, MAP_READ, STORAGE, UNIFORM, readF32, upload } from '../buffers.js';
 import { UniformCache } from '../uniforms.js';
 import { PrefixSum } from '../scan.js';
 import { RadixSort } from '../sort/radix-sort.js';
@@ -123,11 +122,16 @@ export class GpuRasterizer {
       RadixSort.create(d, pool, uniforms),
       ProjectStage.create(d),
       TileBinStage.create(d),
-      RasterizeForwardStage.create(d),
-      RasterizeBackwardStage.create(d),
+      RasterizeForwardStage.create(d, !ctx.isSoftware),
+      RasterizeBackwardStage.create(d, ctx.adapter.info),
       ProjectBackwardStage.create(d),
     ]);
     return new GpuRasterizer(ctx, pool, uniforms, scan, sort, proj, bin, fwd, bwd, projBwd);
+  }
+
+  /** Whether the forward stages each tile's list through workgroup memory. */
+  get batchedForward(): boolean {
+    return this.fwd.batched;
   }
 
   /** Whether the backward reduction uses subgroup operations. */
@@ -157,8 +161,18 @@ export class GpuRasterizer {
     return this.device.createCommandEncoder();
   }
 
-  async forward(scene: GaussianBuffers, cam: RasterCamera, opts: RasterOptions): Promise<GpuForwardResult> {
+  /** forward() calls run one at a time (they share buffers and a read-back buffer). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  forward(scene: GaussianBuffers, cam: RasterCamera, opts: RasterOptions): Promise<GpuForwardResult> {
+    const run = this.queue.then(() => this.forwardNow(scene, cam, opts));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async forwardNow(scene: GaussianBuffers, cam: RasterCamera, opts: RasterOptions): Promise<GpuForwardResult> {
     validate(cam, opts);
+    this.checkScene(scene);
     const d = this.device;
     this.pool.retire();
     if (this.profile) for (const k of Object.keys(this.timings) as (keyof RasterTimings)[]) this.timings[k] = 0;
@@ -238,6 +252,19 @@ export class GpuRasterizer {
     const state: GpuForwardState = { generation: ++this.generation, scene, cam, opts, instances: m, tilesX, tilesY };
     this.last = state;
     return { rgb, alpha, depth, visible, state };
+  }
+
+  private checkScene(scene: GaussianBuffers): void {
+    const n = scene.count;
+    if (!(Number.isInteger(n) && n >= 0)) throw new Error(`GaussianBuffers.count must be a non-negative integer (got ${n})`);
+    const limit = Number(this.device.limits.maxStorageBufferBindingSize);
+    for (const [name, k] of [['means', 3], ['logScales', 3], ['quats', 4], ['opacityLogits', 1], ['sh', 48]] as const) {
+      const need = n * k * f32;
+      if (need > limit) {
+        throw new GpuLimitError(`${n} Gaussians need a ${need}-byte '${name}' buffer but this device binds at most ${limit} bytes per storage buffer (maxStorageBufferBindingSize)`);
+      }
+      if (scene[name].size < need) throw new Error(`GaussianBuffers.${name} holds ${scene[name].size} bytes, expected at least ${need} for ${n} Gaussians`);
+    }
   }
 
   /** buffers of the last forward that only the backward needs */

@@ -92,6 +92,49 @@ fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec
 }
 `;
 
+/** Histogram with subgroups: one workgroup atomic per (subgroup, digit) instead of per key. */
+const histSubgroupWgsl = /* wgsl */ `
+enable subgroups;
+${common}
+@group(0) @binding(1) var<storage, read> keys: array<u32>;
+@group(0) @binding(2) var<storage, read_write> hist: array<u32>;
+var<workgroup> cnt: array<atomic<u32>, 16>;
+
+fn popc(m: vec4u) -> u32 {
+  let c = countOneBits(m);
+  return c.x + c.y + c.z + c.w;
+}
+
+@compute @workgroup_size(256)
+fn main(@builtin(local_invocation_index) t: u32, @builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u,
+        @builtin(subgroup_invocation_id) lane: u32) {
+  let block = wid.x + wid.y * nwg.x;
+  if (block >= p.blocks) { return; }
+  if (t < 16u) { atomicStore(&cnt[t], 0u); }
+  workgroupBarrier();
+  let i = block * 256u + t;
+  let valid = i < p.n;
+  var d = 0u;
+  if (valid) { d = (keys[i] >> p.shift) & 15u; }
+  var same = subgroupBallot(valid);
+  for (var b = 0u; b < 4u; b++) {
+    let bit = ((d >> b) & 1u) != 0u;
+    let bal = subgroupBallot(bit);
+    if (bit) { same = same & bal; } else { same = same & ~bal; }
+  }
+  // the lowest lane of each digit group adds the group's size
+  let first = firstTrailingBit(same);
+  var lowest = 0u;
+  if (first.x != 0xffffffffu) { lowest = first.x; }
+  else if (first.y != 0xffffffffu) { lowest = 32u + first.y; }
+  else if (first.z != 0xffffffffu) { lowest = 64u + first.z; }
+  else { lowest = 96u + first.w; }
+  if (valid && lane == lowest) { atomicAdd(&cnt[d], popc(same)); }
+  workgroupBarrier();
+  if (t < 16u) { hist[t * p.blocks + block] = atomicLoad(&cnt[t]); }
+}
+`;
+
 /**
  * Subgroup variant of the scatter: an element's rank among equal digits inside its subgroup
  * comes from four ballots (one per digit bit); per-subgroup digit counts are then scanned over
@@ -184,7 +227,7 @@ export class RadixSort {
     const u = uniforms ?? new UniformCache(device);
     const sub = device.features.has('subgroups') && process.env.R2S_NO_SUBGROUPS !== '1';
     const [h, s, scan] = await Promise.all([
-      computePipeline(device, 'radix-hist', histWgsl),
+      computePipeline(device, 'radix-hist', sub ? histSubgroupWgsl : histWgsl),
       computePipeline(device, 'radix-scatter', sub ? scatterSubgroupWgsl : scatterWgsl),
       PrefixSum.create(device, p, u),
     ]);

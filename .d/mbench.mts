@@ -1,0 +1,10 @@
+import { SfmDatabase } from '/work/main/src/sfm/database.js';
+import { matchDescriptors } from '/work/main/src/sfm/hamming.mjs';
+import Database from '/work/main/node_modules/better-sqlite3/lib/index.js';
+const d = new Database('/tmp/d/ws-f/sfm/database.db', { readonly: true });
+const rows = d.prepare('select name, key from features order by name').all() as any[];
+const db = new SfmDatabase('/tmp/d/ws-f/sfm/database.db');
+const a = db.getFeatures(rows[0].name, rows[0].key)!, b = db.getFeatures(rows[1].name, rows[1].key)!;
+let t = Date.now();
+const m = matchDescriptors(a.desc, a.n, b.desc, b.n, a.words, 0.8, 146);
+console.log('js', Date.now() - t, m.length / 2, a.n, b.n);

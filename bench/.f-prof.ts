@@ -1,0 +1,31 @@
+import { renderSyntheticCapture } from '../src/synthetic/generate.js';
+import { captureToModel } from '../src/synthetic/workspace.js';
+import { buildTrainData } from '../src/scene/dataset.js';
+import { Trainer, defaultTrainOptions } from '../src/scene/trainer.js';
+import { ReferenceBackend } from '../src/scene/backend.js';
+import { initTf, tf } from '../src/scene/tf.js';
+import { photoLoss } from '../src/scene/losses.js';
+const size = Number(process.argv[2] ?? 64);
+await initTf('cpu');
+const cap = renderSyntheticCapture({ views: 16, size });
+const model = captureToModel(cap);
+const byName = new Map(cap.images.map((i) => [i.name, i]));
+const data = await buildTrainData(model, async (n) => ({ width: cap.intrinsics.width, height: cap.intrinsics.height, data: byName.get(n)!.rgb }));
+const be = new ReferenceBackend();
+const tr = new Trainer(data, be, { ...defaultTrainOptions, iterations: 100, densify: false });
+let t = Date.now();
+const cam = tr.camera(1);
+const opts = tr.rasterOptions(0);
+for (let i = 0; i < 5; i++) { const p = be.renderSync(tr.params, cam, opts); }
+console.log('forward ms', (Date.now() - t) / 5);
+const p = be.renderSync(tr.params, cam, opts);
+t = Date.now();
+for (let i = 0; i < 5; i++) p.backwardSync({ rgb: new Float32Array(p.out.rgb.length).fill(1e-4) });
+console.log('backward ms', (Date.now() - t) / 5);
+const a = tf.tensor3d(p.out.rgb, [cam.height, cam.width, 3]); const b = tf.tensor3d(data.views[1]!.target, [cam.height, cam.width, 3]);
+t = Date.now();
+for (let i = 0; i < 5; i++) { const g = tf.grad((x: tf.Tensor) => photoLoss(x as tf.Tensor3D, b))(a); g.dataSync(); g.dispose(); }
+console.log('loss+grad ms', (Date.now() - t) / 5);
+t = Date.now();
+for (let i = 0; i < 10; i++) await tr.trainStep();
+console.log('step ms', (Date.now() - t) / 10, 'count', tr.params.count);

@@ -1,0 +1,46 @@
+/**
+ * `--intrinsics FILE`: known intrinsics shared by every image. Accepted forms (whitespace or comma
+ * separated, `#` comments): "fx fy cx cy [k1 k2]", a 3×3 K (9 numbers, like K.txt), or a 3×4
+ * projection matrix P = K[R|t] with an optional "P0:" label (KITTI calib.txt, first line).
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { UserError } from '../util/errors.js';
+import type { Camera } from '../io/colmap-model.js';
+
+export interface KnownIntrinsics {
+  fx: number;
+  fy: number;
+  cx: number;
+  cy: number;
+  k1?: number;
+  k2?: number;
+}
+
+export function parseIntrinsics(file: string): KnownIntrinsics {
+  if (!existsSync(file)) throw new UserError(`intrinsics file not found: ${file}`, { file, fix: 'pass an existing file to --intrinsics' });
+  let lines = readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
+  // KITTI calib.txt: take the first labelled line only
+  if (lines.length > 0 && /^[A-Za-z_]\w*:/.test(lines[0]!)) lines = [lines[0]!.replace(/^[A-Za-z_]\w*:/, '')];
+  const nums = lines.join(' ').split(/[\s,]+/).filter(Boolean).map(Number);
+  const bad = () => new UserError(`cannot read intrinsics from ${file}: expected "fx fy cx cy [k1 k2]", a 3×3 K or a 3×4 P`, { file, fix: 'write e.g. "2759.48 2764.16 1520.69 1006.81"' });
+  if (nums.some((v) => !Number.isFinite(v))) throw bad();
+  let k: KnownIntrinsics;
+  if (nums.length === 4 || nums.length === 6) {
+    k = { fx: nums[0]!, fy: nums[1]!, cx: nums[2]!, cy: nums[3]! };
+    if (nums.length === 6) { k.k1 = nums[4]!; k.k2 = nums[5]!; }
+  } else if (nums.length === 9) {
+    k = { fx: nums[0]!, fy: nums[4]!, cx: nums[2]!, cy: nums[5]! };
+  } else if (nums.length === 12) {
+    k = { fx: nums[0]!, fy: nums[5]!, cx: nums[2]!, cy: nums[6]! };
+  } else throw bad();
+  if (!(k.fx > 0 && k.fy > 0)) throw bad();
+  return k;
+}
+
+/** A COLMAP camera for known intrinsics: PINHOLE, or OPENCV when distortion is given. */
+export function cameraFromIntrinsics(id: number, width: number, height: number, k: KnownIntrinsics): Camera {
+  if (k.k1 !== undefined || k.k2 !== undefined) {
+    return { id, model: 'OPENCV', width, height, params: [k.fx, k.fy, k.cx, k.cy, k.k1 ?? 0, k.k2 ?? 0, 0, 0] };
+  }
+  return { id, model: 'PINHOLE', width, height, params: [k.fx, k.fy, k.cx, k.cy] };
+}

@@ -1,0 +1,534 @@
+/**
+ * Stage 4: incremental mapping, COLMAP-style. Start from the best-conditioned verified pair, then
+ * repeatedly register the image that sees most existing points (PnP), extend and create tracks
+ * (triangulation with angle, cheirality and reprojection checks), bundle-adjust locally after each
+ * registration and globally now and then, and filter outlying observations. Intrinsics are refined
+ * (focal during mapping; principal point and distortion in the final adjustments) when they were
+ * not given.
+ */
+import type { Camera, SparseModel } from '../io/colmap-model.js';
+import { projectPoint, unprojectPixel } from '../geometry/camera-model.js';
+import { estimateEssential } from '../geometry/ransac.js';
+import { estimatePnP } from '../geometry/pnp.js';
+import { triangulateDLT } from '../geometry/triangulate.js';
+import { matToQuat, quatToMat } from '../geometry/rotation.js';
+import { bundleAdjust, type BACamera, type BAImage, type BAObservation } from './bundle.js';
+import { Progress } from '../util/progress.js';
+import type { FeatureSet, ImagePair, TwoViewGeometry } from './types.js';
+import { gatherPoints } from './verify.js';
+
+export interface CameraRefine {
+  focal: boolean;
+  principalPoint: boolean;
+  distortion: boolean;
+}
+
+export interface MapperInput {
+  feats: FeatureSet[];
+  cameras: Camera[];
+  /** camera index of each image */
+  imageCamera: number[];
+  /** what self-calibration may refine, per camera */
+  refine: CameraRefine[];
+  pairs: ImagePair[];
+  geoms: TwoViewGeometry[];
+}
+
+export interface MapperOptions {
+  /** reprojection threshold (px) for PnP, triangulation and filtering */
+  maxError: number;
+  minTriAngleDeg: number;
+  minPnPInliers: number;
+  /** images in a local bundle adjustment besides the new one */
+  localBAImages: number;
+  seed: number;
+  silent?: boolean;
+}
+
+export const defaultMapperOptions: MapperOptions = { maxError: 4, minTriAngleDeg: 1.5, minPnPInliers: 20, localBAImages: 8, seed: 1 };
+
+interface Pt {
+  X: [number, number, number];
+  obs: Array<[number, number]>; // (image, feature)
+}
+
+export interface MapperResult {
+  model: SparseModel;
+  registered: number[];
+  failed: Array<{ name: string; reason: string }>;
+  stats: { registered: number; total: number; points: number; meanTrackLength: number; meanReprojError: number; initialPair: [string, string] | null };
+}
+
+export class IncrementalMapper {
+  private readonly n: number;
+  /** correspondences: per image, feature → flat (image, feature) list */
+  private readonly corr: Array<Map<number, number[]>>;
+  private readonly adj: Array<Map<number, number>>; // verified inlier counts between images
+  private readonly R: Array<number[] | null>;
+  private readonly t: Array<number[] | null>;
+  private readonly pointOf: Int32Array[];
+  private readonly points = new Map<number, Pt>();
+  private nextPoint = 0;
+  private gauge: [number, number] = [-1, -1];
+  private readonly failReason = new Map<number, string>();
+
+  constructor(private readonly input: MapperInput, private readonly opts: MapperOptions) {
+    this.n = input.feats.length;
+    this.corr = input.feats.map(() => new Map());
+    this.adj = input.feats.map(() => new Map());
+    this.R = input.feats.map(() => null);
+    this.t = input.feats.map(() => null);
+    this.pointOf = input.feats.map((f) => new Int32Array(f.n).fill(-1));
+    for (let p = 0; p < input.pairs.length; p++) {
+      const g = input.geoms[p]!;
+      if (g.config === 'degenerate' || g.inliers.length === 0) continue;
+      const { i, j } = input.pairs[p]!;
+      this.adj[i]!.set(j, g.inliers.length / 2);
+      this.adj[j]!.set(i, g.inliers.length / 2);
+      for (let k = 0; k < g.inliers.length; k += 2) {
+        const a = g.inliers[k]!, b = g.inliers[k + 1]!;
+        push(this.corr[i]!, a, j, b);
+        push(this.corr[j]!, b, i, a);
+      }
+    }
+  }
+
+  private cam(img: number): Camera {
+    return this.input.cameras[this.input.imageCamera[img]!]!;
+  }
+
+  private kp(img: number, f: number): [number, number] {
+    const kp = this.input.feats[img]!.kp;
+    return [kp[f * 4]!, kp[f * 4 + 1]!];
+  }
+
+  private isRegistered(img: number): boolean {
+    return this.R[img] !== null;
+  }
+
+  /** Reprojection error (px) of X in image img at feature f; Infinity when behind the camera. */
+  private reprojError(img: number, f: number, X: readonly number[]): number {
+    const R = this.R[img]!, t = this.t[img]!;
+    const Xc = [
+      R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]! + t[0]!,
+      R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]! + t[1]!,
+      R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]! + t[2]!,
+    ];
+    const p = projectPoint(this.cam(img), Xc);
+    if (!p) return Infinity;
+    const [u, v] = this.kp(img, f);
+    return Math.hypot(p[0] - u, p[1] - v);
+  }
+
+  private center(img: number): number[] {
+    const R = this.R[img]!, t = this.t[img]!;
+    return [-(R[0]! * t[0]! + R[3]! * t[1]! + R[6]! * t[2]!), -(R[1]! * t[0]! + R[4]! * t[1]! + R[7]! * t[2]!), -(R[2]! * t[0]! + R[5]! * t[1]! + R[8]! * t[2]!)];
+  }
+
+  /** Triangulate from views [(img, f)...]; checks cheirality, reprojection and the widest angle. */
+  private triangulate(views: Array<[number, number]>): [number, number, number] | null {
+    const Ps: number[][] = [];
+    const xs: Array<[number, number]> = [];
+    for (const [img, f] of views) {
+      const R = this.R[img]!, t = this.t[img]!;
+      Ps.push([R[0]!, R[1]!, R[2]!, t[0]!, R[3]!, R[4]!, R[5]!, t[1]!, R[6]!, R[7]!, R[8]!, t[2]!]);
+      const [u, v] = this.kp(img, f);
+      xs.push(unprojectPixel(this.cam(img), u, v));
+    }
+    const X = triangulateDLT(Ps, xs);
+    if (!X || !X.every(Number.isFinite)) return null;
+    for (const [img, f] of views) if (!(this.reprojError(img, f, X) <= this.opts.maxError)) return null;
+    if (maxAngleDeg(views.map(([img]) => this.center(img)), X) < this.opts.minTriAngleDeg) return null;
+    return X;
+  }
+
+  private addPoint(X: [number, number, number], obs: Array<[number, number]>): number {
+    const id = this.nextPoint++;
+    this.points.set(id, { X, obs });
+    for (const [img, f] of obs) this.pointOf[img]![f] = id;
+    return id;
+  }
+
+  private deletePoint(id: number): void {
+    const p = this.points.get(id);
+    if (!p) return;
+    for (const [img, f] of p.obs) if (this.pointOf[img]![f] === id) this.pointOf[img]![f] = -1;
+    this.points.delete(id);
+  }
+
+  // ---------------------------------------------------------------- initialisation
+
+  private initialize(): [number, number] | null {
+    const cands: Array<{ p: number; score: number }> = [];
+    for (let p = 0; p < this.input.pairs.length; p++) {
+      const g = this.input.geoms[p]!;
+      if (g.config === 'degenerate' || g.config === 'panoramic' || g.inliers.length < 2 * 50) continue;
+      const tri = g.triAngleDeg ?? 4;
+      // prefer many inliers and a wide baseline; planar pairs only as a last resort
+      const score = (g.inliers.length / 2) * Math.min(1, tri / 6) * (g.config === 'planar' ? 0.3 : 1);
+      cands.push({ p, score });
+    }
+    cands.sort((a, b) => b.score - a.score);
+    for (const { p } of cands.slice(0, 8)) {
+      const { i, j } = this.input.pairs[p]!;
+      if (this.tryInitialPair(i, j, this.input.geoms[p]!)) return [i, j];
+    }
+    return null;
+  }
+
+  private tryInitialPair(i: number, j: number, g: TwoViewGeometry): boolean {
+    const f1 = this.input.feats[i]!, f2 = this.input.feats[j]!;
+    const x1 = gatherPoints(f1, g.inliers, 2, 0), x2 = gatherPoints(f2, g.inliers, 2, 1);
+    const E = estimateEssential(x1, x2, this.cam(i), this.cam(j), { maxError: this.opts.maxError, confidence: 0.9999, maxIterations: 5000, seed: this.opts.seed });
+    if (!E || E.numInliers < 50) return false;
+    this.R[i] = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+    this.t[i] = [0, 0, 0];
+    this.R[j] = E.R.slice();
+    this.t[j] = E.t.slice();
+    let made = 0;
+    for (let k = 0; k < g.inliers.length / 2; k++) {
+      if (!E.inliers[k]) continue;
+      const a = g.inliers[2 * k]!, b = g.inliers[2 * k + 1]!;
+      if (this.pointOf[i]![a]! >= 0 || this.pointOf[j]![b]! >= 0) continue;
+      const X = this.triangulate([[i, a], [j, b]]);
+      if (X) { this.addPoint(X, [[i, a], [j, b]]); made++; }
+    }
+    if (made < 50) {
+      for (const id of [...this.points.keys()]) this.deletePoint(id);
+      this.R[i] = this.R[j] = this.t[i] = this.t[j] = null;
+      return false;
+    }
+    this.gauge = [i, j];
+    this.bundle([i, j], null, 30);
+    this.filterPoints(null);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- registration
+
+  /** Unregistered images ordered by how many existing points they see. */
+  private nextCandidates(tried: Set<number>): Array<{ img: number; visible: number }> {
+    const out: Array<{ img: number; visible: number }> = [];
+    for (let img = 0; img < this.n; img++) {
+      if (this.isRegistered(img) || tried.has(img)) continue;
+      const seen = new Set<number>();
+      for (const [f, list] of this.corr[img]!) {
+        void f;
+        for (let k = 0; k < list.length; k += 2) {
+          const pid = this.pointOf[list[k]!]![list[k + 1]!]!;
+          if (pid >= 0) seen.add(pid);
+        }
+      }
+      if (seen.size > 0) out.push({ img, visible: seen.size });
+    }
+    return out.sort((a, b) => b.visible - a.visible);
+  }
+
+  private register(img: number): boolean {
+    // one 2D–3D pair per feature: the point seen by most of its correspondences
+    const feats: number[] = [];
+    const pids: number[] = [];
+    for (const [f, list] of this.corr[img]!) {
+      let best = -1;
+      for (let k = 0; k < list.length; k += 2) {
+        const pid = this.pointOf[list[k]!]![list[k + 1]!]!;
+        if (pid >= 0) { best = pid; break; }
+      }
+      if (best >= 0) { feats.push(f); pids.push(best); }
+    }
+    if (feats.length < this.opts.minPnPInliers) {
+      this.failReason.set(img, `only ${feats.length} 2D–3D correspondences`);
+      return false;
+    }
+    const X = new Float64Array(feats.length * 3), x = new Float64Array(feats.length * 2);
+    for (let k = 0; k < feats.length; k++) {
+      const P = this.points.get(pids[k]!)!.X;
+      X[3 * k] = P[0]; X[3 * k + 1] = P[1]; X[3 * k + 2] = P[2];
+      const [u, v] = this.kp(img, feats[k]!);
+      x[2 * k] = u; x[2 * k + 1] = v;
+    }
+    const r = estimatePnP(X, x, this.cam(img), { maxError: this.opts.maxError, confidence: 0.9999, maxIterations: 10000, seed: this.opts.seed });
+    if (!r || r.numInliers < this.opts.minPnPInliers) {
+      this.failReason.set(img, `PnP found ${r ? r.numInliers : 0} inliers of ${feats.length} correspondences`);
+      return false;
+    }
+    this.R[img] = r.R.slice();
+    this.t[img] = r.t.slice();
+    for (let k = 0; k < feats.length; k++) {
+      if (!r.inliers[k]) continue;
+      const p = this.points.get(pids[k]!)!;
+      if (p.obs.some(([im]) => im === img)) continue; // one observation per image and point
+      p.obs.push([img, feats[k]!]);
+      this.pointOf[img]![feats[k]!] = pids[k]!;
+    }
+    this.failReason.delete(img);
+    return true;
+  }
+
+  /** Extend tracks through img's correspondences and triangulate new points. */
+  private triangulateImage(img: number): number {
+    let made = 0;
+    for (const [f, list] of this.corr[img]!) {
+      if (this.pointOf[img]![f]! >= 0) continue;
+      const views: Array<[number, number]> = [[img, f]];
+      let continued = false;
+      for (let k = 0; k < list.length; k += 2) {
+        const j = list[k]!, g = list[k + 1]!;
+        if (!this.isRegistered(j)) continue;
+        const pid = this.pointOf[j]![g]!;
+        if (pid >= 0) {
+          const p = this.points.get(pid)!;
+          if (!continued && !p.obs.some(([im]) => im === img) && this.reprojError(img, f, p.X) <= this.opts.maxError) {
+            p.obs.push([img, f]);
+            this.pointOf[img]![f] = pid;
+            continued = true;
+          }
+        } else if (!views.some(([im]) => im === j)) views.push([j, g]);
+      }
+      if (continued || views.length < 2) continue;
+      let X = this.triangulate(views);
+      let used = views;
+      if (!X && views.length > 2) {
+        for (let k = 1; k < views.length && !X; k++) {
+          used = [views[0]!, views[k]!];
+          X = this.triangulate(used);
+        }
+      }
+      if (X) { this.addPoint(X, used); made++; }
+    }
+    return made;
+  }
+
+  // ---------------------------------------------------------------- adjustment and filtering
+
+  /**
+   * Bundle-adjust images `free` (others that observe the points stay fixed) and the points they
+   * see; `free === null` adjusts everything. `intrinsics`: 'focal' | 'all' | null.
+   */
+  private bundle(free: number[] | null, intrinsics: 'focal' | 'all' | null, maxIterations: number): void {
+    const freeSet = free ? new Set(free) : null;
+    const pointIds: number[] = [];
+    if (freeSet) {
+      const s = new Set<number>();
+      for (const img of freeSet) for (const pid of this.pointOf[img]!) if (pid >= 0) s.add(pid);
+      pointIds.push(...s);
+    } else pointIds.push(...this.points.keys());
+    if (pointIds.length === 0) return;
+    const imgIndex = new Map<number, number>();
+    const images: BAImage[] = [];
+    const camIndex = new Map<number, number>();
+    const cameras: BACamera[] = [];
+    const observations: BAObservation[] = [];
+    const points = new Float64Array(pointIds.length * 3);
+    const imageOf = (img: number): number => {
+      let k = imgIndex.get(img);
+      if (k === undefined) {
+        const c = this.input.imageCamera[img]!;
+        let ci = camIndex.get(c);
+        if (ci === undefined) {
+          ci = cameras.length;
+          camIndex.set(c, ci);
+          const cam = this.input.cameras[c]!, ref = this.input.refine[c]!;
+          cameras.push({
+            model: cam.model, params: Float64Array.from(cam.params),
+            refineFocal: intrinsics !== null && ref.focal,
+            refinePrincipalPoint: intrinsics === 'all' && ref.principalPoint,
+            refineDistortion: intrinsics === 'all' && ref.distortion,
+          });
+        }
+        k = images.length;
+        imgIndex.set(img, k);
+        const fixed = freeSet ? !freeSet.has(img) || img === this.gauge[0] : img === this.gauge[0];
+        images.push({ camera: ci, q: Float64Array.from(matToQuat(this.R[img]!)), t: Float64Array.from(this.t[img]!), fixed, fixTranslationScale: img === this.gauge[1] && !fixed });
+      }
+      return k;
+    };
+    for (let pi = 0; pi < pointIds.length; pi++) {
+      const p = this.points.get(pointIds[pi]!)!;
+      points.set(p.X, pi * 3);
+      for (const [img, f] of p.obs) {
+        const [x, y] = this.kp(img, f);
+        observations.push({ image: imageOf(img), point: pi, x, y });
+      }
+    }
+    // a local problem whose fixed images do not pin the gauge (early on): fix the first free one too
+    if (!images.some((im) => im.fixed)) images[0]!.fixed = true;
+    bundleAdjust({ cameras, images, points, observations }, { maxIterations, loss: 'cauchy', lossScale: 1 });
+    for (const [img, k] of imgIndex) {
+      if (images[k]!.fixed) continue;
+      this.R[img] = quatToMat(Array.from(images[k]!.q));
+      this.t[img] = Array.from(images[k]!.t);
+    }
+    for (const [c, ci] of camIndex) this.input.cameras[c]!.params = Array.from(cameras[ci]!.params);
+    for (let pi = 0; pi < pointIds.length; pi++) {
+      const p = this.points.get(pointIds[pi]!)!;
+      p.X = [points[pi * 3]!, points[pi * 3 + 1]!, points[pi * 3 + 2]!];
+    }
+  }
+
+  /** Drop observations over the threshold and points left with < 2 views or too small an angle. */
+  private filterPoints(imgs: number[] | null): number {
+    let removed = 0;
+    const ids = new Set<number>();
+    if (imgs) { for (const img of imgs) for (const pid of this.pointOf[img]!) if (pid >= 0) ids.add(pid); }
+    else for (const id of this.points.keys()) ids.add(id);
+    for (const id of ids) {
+      const p = this.points.get(id)!;
+      const keep = p.obs.filter(([img, f]) => {
+        const ok = this.reprojError(img, f, p.X) <= this.opts.maxError;
+        if (!ok) { this.pointOf[img]![f] = -1; removed++; }
+        return ok;
+      });
+      p.obs = keep;
+      if (keep.length < 2 || maxAngleDeg(keep.map(([img]) => this.center(img)), p.X) < this.opts.minTriAngleDeg) {
+        this.deletePoint(id);
+      }
+    }
+    return removed;
+  }
+
+  /** Images sharing most points with img (for local BA). */
+  private neighbours(img: number, k: number): number[] {
+    const count = new Map<number, number>();
+    for (const pid of this.pointOf[img]!) {
+      if (pid < 0) continue;
+      for (const [j] of this.points.get(pid)!.obs) if (j !== img) count.set(j, (count.get(j) ?? 0) + 1);
+    }
+    return [...count.entries()].sort((a, b) => b[1] - a[1]).slice(0, k).map(([j]) => j);
+  }
+
+  private selfCalibrating(): boolean {
+    return this.input.refine.some((r) => r.focal || r.principalPoint || r.distortion);
+  }
+
+  // ---------------------------------------------------------------- driver
+
+  run(): MapperResult {
+    const progress = new Progress('sfm: mapping', this.n, { silent: this.opts.silent });
+    const init = this.initialize();
+    if (!init) {
+      return this.result(null, 'no initial pair: too few verified matches with enough parallax');
+    }
+    let registered = 2;
+    let lastGlobal = 2;
+    progress.update(registered, `initial pair ${this.input.feats[init[0]]!.name}–${this.input.feats[init[1]]!.name}, ${this.points.size} points`);
+    const tried = new Set<number>();
+    for (;;) {
+      const cands = this.nextCandidates(tried);
+      if (cands.length === 0) break;
+      let ok = false;
+      for (const { img } of cands.slice(0, 5)) {
+        if (this.register(img)) {
+          ok = true;
+          registered++;
+          this.triangulateImage(img);
+          const local = [img, ...this.neighbours(img, this.opts.localBAImages)];
+          this.bundle(local, null, 15);
+          this.filterPoints(local);
+          if (registered >= lastGlobal * 1.25 || registered - lastGlobal >= 10) {
+            this.bundle(null, this.selfCalibrating() ? 'focal' : null, 30);
+            this.filterPoints(null);
+            lastGlobal = registered;
+          }
+          tried.clear(); // new points may rescue earlier failures
+          progress.update(registered, `${this.input.feats[img]!.name}: ${this.points.size} points`);
+          break;
+        }
+        tried.add(img);
+      }
+      if (!ok && cands.length <= 5) break;
+    }
+    // final: retriangulate what the final poses allow, then adjust everything (with intrinsics)
+    for (let img = 0; img < this.n; img++) if (this.isRegistered(img)) this.triangulateImage(img);
+    this.bundle(null, this.selfCalibrating() ? 'focal' : null, 50);
+    this.filterPoints(null);
+    if (this.selfCalibrating()) {
+      this.bundle(null, 'all', 50);
+      this.filterPoints(null);
+    }
+    this.bundle(null, this.selfCalibrating() ? 'all' : null, 100);
+    this.filterPoints(null);
+    progress.finish(`${registered}/${this.n} registered, ${this.points.size} points`);
+    return this.result(init, 'not connected to the reconstruction');
+  }
+
+  private result(init: [number, number] | null, defaultReason: string): MapperResult {
+    const { feats, cameras, imageCamera } = this.input;
+    const model: SparseModel = { cameras: new Map(), images: new Map(), points3D: new Map() };
+    const usedCams = new Set<number>();
+    const registered: number[] = [];
+    for (let img = 0; img < this.n; img++) if (this.isRegistered(img)) { registered.push(img); usedCams.add(imageCamera[img]!); }
+    for (const c of usedCams) {
+      const cam = cameras[c]!;
+      model.cameras.set(c + 1, { ...cam, id: c + 1, params: cam.params.slice() });
+    }
+    const pidMap = new Map<number, number>();
+    let nextId = 1;
+    for (const id of this.points.keys()) pidMap.set(id, nextId++);
+    for (const img of registered) {
+      const f = feats[img]!;
+      const xys = new Float64Array(f.n * 2);
+      const ids: number[] = new Array(f.n);
+      for (let k = 0; k < f.n; k++) {
+        xys[2 * k] = f.kp[4 * k]!;
+        xys[2 * k + 1] = f.kp[4 * k + 1]!;
+        const pid = this.pointOf[img]![k]!;
+        ids[k] = pid >= 0 ? pidMap.get(pid)! : -1;
+      }
+      const q = matToQuat(this.R[img]!);
+      const t = this.t[img]!;
+      model.images.set(img + 1, { id: img + 1, cameraId: imageCamera[img]! + 1, name: f.name, qvec: q, tvec: [t[0]!, t[1]!, t[2]!], xys, point3DIds: ids });
+    }
+    let errSum = 0, obsSum = 0;
+    for (const [id, p] of this.points) {
+      let e = 0;
+      for (const [img, f] of p.obs) e += this.reprojError(img, f, p.X);
+      errSum += e;
+      obsSum += p.obs.length;
+      const [img0, f0] = p.obs[0]!;
+      const rgb = feats[img0]!.rgb;
+      model.points3D.set(pidMap.get(id)!, {
+        id: pidMap.get(id)!, xyz: [p.X[0], p.X[1], p.X[2]], rgb: [rgb[f0 * 3]!, rgb[f0 * 3 + 1]!, rgb[f0 * 3 + 2]!],
+        error: e / p.obs.length, track: p.obs.map(([im, f]) => ({ imageId: im + 1, point2DIdx: f })),
+      });
+    }
+    const failed: Array<{ name: string; reason: string }> = [];
+    for (let img = 0; img < this.n; img++) {
+      if (this.isRegistered(img)) continue;
+      const reason = this.adj[img]!.size === 0 ? 'no verified matches with any other image' : this.failReason.get(img) ?? defaultReason;
+      failed.push({ name: feats[img]!.name, reason });
+    }
+    return {
+      model, registered, failed,
+      stats: {
+        registered: registered.length, total: this.n, points: this.points.size,
+        meanTrackLength: this.points.size ? obsSum / this.points.size : 0,
+        meanReprojError: obsSum ? errSum / obsSum : 0,
+        initialPair: init ? [feats[init[0]]!.name, feats[init[1]]!.name] : null,
+      },
+    };
+  }
+}
+
+function push(m: Map<number, number[]>, f: number, img: number, g: number): void {
+  const l = m.get(f);
+  if (l) l.push(img, g);
+  else m.set(f, [img, g]);
+}
+
+/** Widest angle (degrees) at X between the rays to any two of the centres. */
+export function maxAngleDeg(centres: number[][], X: readonly number[]): number {
+  let best = 0;
+  const dirs = centres.map((c) => {
+    const d = [c[0]! - X[0]!, c[1]! - X[1]!, c[2]! - X[2]!];
+    const n = Math.hypot(d[0]!, d[1]!, d[2]!) || 1;
+    return [d[0]! / n, d[1]! / n, d[2]! / n];
+  });
+  for (let a = 0; a < dirs.length; a++) {
+    for (let b = a + 1; b < dirs.length; b++) {
+      const c = dirs[a]![0]! * dirs[b]![0]! + dirs[a]![1]! * dirs[b]![1]! + dirs[a]![2]! * dirs[b]![2]!;
+      best = Math.max(best, (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI);
+    }
+  }
+  return best;
+}

@@ -187,7 +187,8 @@ describe.skipIf(!haveChromium)('r2s view in Chromium', () => {
     expect(after.n).toBe(cap.scene.count + 300);
     expect(after.arr.items.map((i) => i.assetId)).toEqual(['ball']);
     // drag and drop from the panel onto the canvas places another one
-    await page.dragAndDrop('#asset-list li', '#stage canvas', { targetPosition: { x: k.width / 2, y: k.height * 0.8 } });
+    await page.setViewportSize({ width: 800, height: 500 });
+    await page.dragAndDrop('#asset-list li', '#stage canvas', { targetPosition: { x: 400, y: 300 } });
     await expect.poll(() => page.evaluate(() => (window as unknown as { __r2s: Hooks }).__r2s.arrangement().items.length)).toBe(2);
 
     // an arrangement saved and loaded again puts the asset back where it was

@@ -29,7 +29,7 @@ export interface PhotometricLrs {
 }
 
 /** Initial rates; the trainer decays them ×0.01 over the run (exponentially, like positions). */
-export const defaultPhotometricLrs: PhotometricLrs = { exposure: 2e-2, whiteBalance: 1e-2, vignetting: 2e-3, response: 2e-3, regularization: 1e-3 };
+export const defaultPhotometricLrs: PhotometricLrs = { exposure: 5e-2, whiteBalance: 2e-2, vignetting: 2e-3, response: 2e-3, regularization: 1e-3 };
 
 export interface PhotometricTensors {
   ev: tf.Tensor1D; // [1]

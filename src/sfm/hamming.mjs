@@ -3,6 +3,12 @@
  * without a TypeScript loader). Descriptors are `words` Uint32 each.
  */
 
+import { nearestTwoWasm } from './hamming-wasm.mjs';
+
+let useWasm = true;
+/** Tests compare both paths. */
+export function setUseWasm(on) { useWasm = on; }
+
 function popcnt(x) {
   x = x - ((x >>> 1) & 0x55555555);
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -13,6 +19,7 @@ function popcnt(x) {
 /** Nearest and second-nearest of each row of A in B; the scan over a candidate stops as soon as
  * its partial distance reaches the current second best (it can no longer matter). */
 function nearestTwo(A, nA, B, nB, W, rows, best, d1, d2) {
+  if (useWasm && nearestTwoWasm(A, B, nB, W, rows, best, d1, d2)) return;
   for (const i of rows) {
     let b1 = 1 << 30, b2 = 1 << 30, bi = -1;
     const oa = i * W;

@@ -1,7 +1,7 @@
 /**
  * `--intrinsics FILE`: known intrinsics shared by every image. Accepted forms (whitespace or comma
  * separated, `#` comments): "fx fy cx cy [k1 k2]", a 3×3 K (9 numbers, like K.txt), or a 3×4
- * projection matrix P = K[R|t] with an optional "P0:" label (KITTI calib.txt, first line).
+ * projection matrix P = K[R|t] with an optional "P0:" label (KITTI calib.txt: the first line).
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
@@ -21,7 +21,10 @@ export function parseIntrinsics(file: string): KnownIntrinsics {
   let lines = readFileSync(file, 'utf8').split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean);
   // KITTI calib.txt: take the first labelled line only
   if (lines.length > 0 && /^[A-Za-z_]\w*:/.test(lines[0]!)) lines = [lines[0]!.replace(/^[A-Za-z_]\w*:/, '')];
-  const nums = lines.join(' ').split(/[\s,]+/).filter(Boolean).map(Number);
+  const split = (t: string) => t.split(/[\s,]+/).filter(Boolean).map(Number);
+  let nums = split(lines.join(' '));
+  // several projection matrices, one a line (KITTI calib.txt without labels): the first camera's
+  if (![4, 6, 9, 12].includes(nums.length) && lines.length > 0 && split(lines[0]!).length === 12) nums = split(lines[0]!);
   const bad = () => new UserError(`cannot read intrinsics from ${file}: expected "fx fy cx cy [k1 k2]", a 3×3 K or a 3×4 P`, { file, fix: 'write e.g. "2759.48 2764.16 1520.69 1006.81"' });
   if (nums.some((v) => !Number.isFinite(v))) throw bad();
   let k: KnownIntrinsics;

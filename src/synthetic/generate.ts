@@ -16,7 +16,7 @@ export interface SynthOptions {
   views: number;
   /** long side in pixels */
   size: number;
-  /** per-image exposure drawn uniformly in ±EV (the first image stays at 0) */
+  /** per-image exposure drawn uniformly in ±EV (view 1, the anchor, stays at 0) */
   exposureJitter: number;
   /** per-channel white-balance log-gain standard deviation */
   wbJitter: number;
@@ -30,6 +30,9 @@ export interface SynthOptions {
   /** scene detail: 1 ≈ 2400 Gaussians; tests use less to stay fast on the CPU rasterizer */
   detail: number;
 }
+
+/** The view whose photometry stays identity (see renderSyntheticCapture). */
+export const REFERENCE_VIEW = 1;
 
 export const defaultSynthOptions: SynthOptions = { views: 40, size: 128, exposureJitter: 0, wbJitter: 0, noise: 0, poseNoiseDeg: 0, poseNoiseFraction: 0, seed: 1, detail: 1 };
 
@@ -68,8 +71,11 @@ export function renderSyntheticCapture(partial: Partial<SynthOptions> = {}): Syn
   const rng = new Rng(options.seed * 7919 + 13);
   const images: SynthImage[] = views.map((truth, i) => {
     const out = rasterizeReference(scene, rasterCamera(intrinsics, truth), { ...defaultRasterOptions, shDegree: 0, background: [0, 0, 0] });
-    const ev = i === 0 || options.exposureJitter === 0 ? 0 : rng.uniform(-options.exposureJitter, options.exposureJitter);
-    const wb: [number, number, number] = i === 0 || options.wbJitter === 0 ? [0, 0, 0] : [rng.normal() * options.wbJitter, rng.normal() * options.wbJitter, rng.normal() * options.wbJitter];
+    // View 1 — the first training view under the every-8th hold-out (which takes view 0) and so
+    // the trainer's photometric anchor — keeps identity photometry.
+    const ref = i === REFERENCE_VIEW;
+    const ev = ref || options.exposureJitter === 0 ? 0 : rng.uniform(-options.exposureJitter, options.exposureJitter);
+    const wb: [number, number, number] = ref || options.wbJitter === 0 ? [0, 0, 0] : [rng.normal() * options.wbJitter, rng.normal() * options.wbJitter, rng.normal() * options.wbJitter];
     const gain = [0, 1, 2].map((c) => 2 ** ev * Math.exp(wb[c]!));
     const rgb = new Float32Array(out.rgb.length);
     for (let p = 0; p < rgb.length; p++) {

@@ -102,6 +102,12 @@ function fibonacciSphere(k: number, n: number): [number, number, number] {
   return [r * Math.cos(phi), r * Math.sin(phi), z];
 }
 
+/**
+ * Colours are scaled into [0, 0.5] so that +1 EV of exposure jitter does not clip: the photometric
+ * tests then measure the model, not saturated pixels.
+ */
+export const SCENE_BRIGHTNESS = 0.5;
+
 function toParams(splats: Splat[]): GaussianParams {
   const g = allocGaussians(splats.length);
   splats.forEach((s, i) => {
@@ -109,7 +115,7 @@ function toParams(splats: Splat[]): GaussianParams {
     g.logScales.set(s.s.map(Math.log), i * 3);
     g.quats.set(s.R ? matToQuat(s.R) : [1, 0, 0, 0], i * 4);
     g.opacityLogits[i] = logit(s.o);
-    for (let k = 0; k < 3; k++) g.sh[i * SH_COEFFS * 3 + k] = rgbToShDc(s.c[k]!);
+    for (let k = 0; k < 3; k++) g.sh[i * SH_COEFFS * 3 + k] = rgbToShDc(s.c[k]! * SCENE_BRIGHTNESS);
   });
   return g;
 }

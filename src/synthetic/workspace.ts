@@ -12,6 +12,7 @@ import type { Priors } from '../ingest/priors.js';
 import { Workspace } from '../pipeline/workspace.js';
 import { writePng } from '../scene/image-io.js';
 import { syntheticPoints, type SynthCapture } from './generate.js';
+import { buildTrainData, type TrainData } from '../scene/dataset.js';
 
 export interface SyntheticTruth {
   version: 1;
@@ -76,4 +77,11 @@ export async function writeSyntheticWorkspace(root: string, cap: SynthCapture): 
   };
   await writeJsonAtomic(path.join(ws.root, 'synthetic-truth.json'), truth);
   return ws;
+}
+
+/** TrainData straight from an in-memory capture (tests and benches skip the PNG round trip). */
+export async function captureTrainData(cap: SynthCapture): Promise<TrainData> {
+  const byName = new Map(cap.images.map((i) => [i.name, i]));
+  const { width, height } = cap.intrinsics;
+  return buildTrainData(captureToModel(cap, 'given'), async (name) => ({ width, height, data: byName.get(name)!.rgb }));
 }

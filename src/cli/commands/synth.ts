@@ -12,7 +12,7 @@ export const summary = 'make a synthetic workspace (known Gaussian scene, exact 
 export const usage = `r2s synth <workspace> [options]
   --views N            number of views on a hemisphere (default 40)
   --size S             long image side in pixels (default 128)
-  --exposure-jitter EV per-image exposure in ±EV (default 0; the first image stays at 0)
+  --exposure-jitter EV per-image exposure in ±EV (default 0; view 1, the anchor, stays at 0)
   --wb-jitter S        per-channel white-balance log-gain std (default 0)
   --noise S            pixel noise std, 0..1 units (default 0)
   --pose-noise DEG     rotate each given camera by DEG and move it by 2 % of its distance

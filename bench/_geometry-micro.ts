@@ -1,6 +1,6 @@
 /**
  * Timing of the geometry kernels on synthetic data (not a test: numbers depend on the machine).
- *   npx tsx bench/geometry-bench.ts [ba|ransac|fountain|all|real]   (real: opencv-js AKAZE on fountain-P11 pairs)
+ *   npx tsx bench/_geometry-micro.ts [ba|ransac|fountain|all|real]   (real: opencv-js AKAZE on fountain-P11 pairs)
  * BA: 11 images × 20k points × ~80k observations, SIMPLE_RADIAL with focal/pp/k refinement.
  */
 import { bundleAdjust, type BAProblem } from '../src/sfm/bundle.js';

@@ -1,10 +1,43 @@
 /**
- * The WGSL rasterizer (src/gpu/raster/) behind the RasterBackend interface. Returns null when no
- * usable adapter exists, so callers fall back to the reference backend.
+ * The WGSL rasterizer (src/gpu/raster/) behind the RasterBackend interface, through its CPU-array
+ * API: parameters are uploaded each step and the image and gradients read back. The trainer keeps
+ * its parameters and Adam state in typed arrays (densification reshapes them every few hundred
+ * steps), so the upload/read-back is the price of one code path for both backends; it is small
+ * next to the rasterization itself at the sizes measured in bench/train.ts.
  */
-import type { RasterBackend } from './backend.js';
+import type { RasterBackend, RenderPass } from './backend.js';
+import type { GaussianParams, RasterCamera, RasterOptions } from './raster/api.js';
+import { getDevice } from '../gpu/device.js';
+import { GpuRasterizer } from '../gpu/raster/rasterizer.js';
+import { warnOnce } from '../util/log.js';
 
+export class GpuBackend implements RasterBackend {
+  readonly name: string;
+  constructor(readonly raster: GpuRasterizer, adapterName: string) {
+    this.name = `gpu (${adapterName})`;
+  }
+
+  async render(params: GaussianParams, cam: RasterCamera, opts: RasterOptions): Promise<RenderPass> {
+    const out = await this.raster.rasterize(params, cam, { ...opts, tileSize: 16 });
+    return {
+      out,
+      backward: (u) => this.raster.backwardArrays(out.fwd, u),
+      dispose: () => {},
+    };
+  }
+}
+
+/**
+ * The GPU backend whenever an adapter exists — even lavapipe beats the float64 reference
+ * (measured 100 vs 161 ms per training step at 128×96 with 2.4k Gaussians on 2 cores).
+ */
 export async function createGpuBackend(_force: boolean): Promise<RasterBackend | null> {
-  // Not wired yet: the GPU rasterizer's buffer-level API is still being written.
-  return null;
+  const ctx = await getDevice();
+  if (!ctx) return null;
+  try {
+    return new GpuBackend(await GpuRasterizer.create(ctx), ctx.adapterName);
+  } catch (e) {
+    warnOnce('gpu-raster', `GPU rasterizer failed to start (${(e as Error).message.split('\n')[0]}); using the reference rasterizer`);
+    return null;
+  }
 }

@@ -11,6 +11,7 @@
 import type { GaussianParams, RasterCamera, RasterGradients, RasterOptions, RasterOutput, RasterUpstream } from './raster/api.js';
 import { rasterizeReference, rasterizeReferenceBackward } from './raster/reference.js';
 import { tf } from './tf.js';
+import { warnOnce } from '../util/log.js';
 
 export interface RenderPass {
   out: RasterOutput;
@@ -45,8 +46,8 @@ export class ReferenceBackend implements RasterBackend {
 export type BackendChoice = 'auto' | 'reference' | 'gpu';
 
 /**
- * Pick the rasterizer backend. 'auto' uses the GPU rasterizer when a hardware adapter exists and
- * the reference otherwise (on lavapipe the reference is used unless 'gpu' is asked for).
+ * Pick the rasterizer backend. 'auto' (and 'gpu') use the WGSL rasterizer when any WebGPU adapter
+ * exists (lavapipe included: faster than the reference), the reference otherwise.
  */
 export async function createBackend(choice: BackendChoice = 'auto'): Promise<RasterBackend> {
   const env = process.env.R2S_RASTER as BackendChoice | undefined;
@@ -54,16 +55,13 @@ export async function createBackend(choice: BackendChoice = 'auto'): Promise<Ras
   if (want === 'reference') return new ReferenceBackend();
   const gpu = await tryGpuBackend(want === 'gpu');
   if (gpu) return gpu;
+  if (want === 'gpu') warnOnce('no-gpu-raster', 'no WebGPU adapter for --backend gpu; using the reference rasterizer');
   return new ReferenceBackend();
 }
 
 async function tryGpuBackend(force: boolean): Promise<RasterBackend | null> {
-  try {
-    const mod = await import('./backend-gpu.js');
-    return await mod.createGpuBackend(force);
-  } catch {
-    return null;
-  }
+  const mod = await import('./backend-gpu.js');
+  return mod.createGpuBackend(force);
 }
 
 /**

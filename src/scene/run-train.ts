@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, promises as fs } from 'node:fs';
 import { Workspace } from '../pipeline/workspace.js';
 import { findColmapModelDir, readColmapModel, writeColmapModel } from '../io/colmap.js';
 import { writeGaussianPly } from '../io/ply.js';
+import { writeSpz } from '../io/spz.js';
 import type { SparseModel } from '../io/colmap-model.js';
 import { matToQuat } from '../geometry/rotation.js';
 import { UserError } from '../util/errors.js';
@@ -136,13 +137,7 @@ export async function trainWorkspace(ws: Workspace, o: RunTrainOptions): Promise
 export async function writeSceneOutputs(ws: Workspace, trainer: Trainer, model: SparseModel): Promise<void> {
   const sh = trainer.opts.maxShDegree;
   await writeGaussianPly(path.join(ws.sceneDir, 'splats.ply'), trainer.params, sh);
-  const spzPath = '../io/spz.js';
-  try {
-    const spz = (await import(spzPath)) as { writeSpz?: (f: string, p: unknown, d: number) => Promise<void> };
-    if (spz.writeSpz) await spz.writeSpz(path.join(ws.sceneDir, 'splats.spz'), trainer.params, sh);
-  } catch {
-    warn('splats.spz not written: the .spz writer is not available in this build');
-  }
+  await writeSpz(path.join(ws.sceneDir, 'splats.spz'), trainer.params, sh);
   if (trainer.photometric) await writeJsonAtomic(path.join(ws.sceneDir, 'photometric.json'), trainer.photometric.toJson());
   if (trainer.poses) {
     const refined: SparseModel = { cameras: model.cameras, points3D: model.points3D, images: new Map() };

@@ -50,10 +50,11 @@ export function scaledSchedule(iterations: number): StepSchedule {
   // of fitting, else the early (large) gradients double the count every round.
   const densifyEvery = Math.max(10, Math.round(100 * s));
   const reset = Math.round(3000 * s);
+  const densifyFrom = Math.max(5 * densifyEvery, Math.round(500 * s));
   return {
     iterations,
-    densifyFrom: Math.max(5 * densifyEvery, Math.round(500 * s)),
-    densifyUntil: Math.round(15_000 * s),
+    densifyFrom,
+    densifyUntil: Math.max(densifyFrom, Math.round(15_000 * s)),
     densifyEvery,
     // A reset needs time to recover; in very short runs it only costs quality.
     opacityResetEvery: reset >= 10 * densifyEvery ? reset : 0,

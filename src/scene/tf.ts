@@ -1,8 +1,10 @@
 /**
- * TensorFlow.js set-up: ONE backend per process, chosen once. On a real GPU the webgpu backend
- * runs on the same Dawn device as our WGSL rasterizer; on a software adapter (lavapipe) or without
- * an adapter the plain-JS cpu backend is faster for the small per-step image ops (measured in
- * bench/train.ts), so 'auto' picks it there.
+ * TensorFlow.js set-up: ONE backend per process, chosen once. 'auto' is the cpu backend: what tfjs
+ * still does per step (the photometric model's autodiff) is small elementwise work, and in Node the
+ * webgpu backend cannot read tensors synchronously (dataSync needs OffscreenCanvas), which the
+ * custom-gradient ops rely on. Measured on lavapipe, 128×96 loss+gradient: tfjs cpu 262 ms, tfjs
+ * webgpu 167 ms, our TypeScript loss (image-loss.ts) 69–90 ms — so the loss left tfjs altogether.
+ * 'webgpu' stays selectable for experiments (runs on the same Dawn device as the rasterizer).
  */
 import * as tf from '@tensorflow/tfjs';
 import { getDevice } from '../gpu/device.js';
@@ -22,7 +24,7 @@ async function pick(choice: TfBackendChoice): Promise<'cpu' | 'webgpu'> {
   const want = env && env !== 'auto' ? env : choice;
   if (want !== 'cpu') {
     const ctx = await getDevice();
-    const useGpu = ctx && (want === 'webgpu' || !ctx.isSoftware);
+    const useGpu = ctx && want === 'webgpu';
     if (useGpu) {
       try {
         await import('@tensorflow/tfjs-backend-webgpu');

@@ -55,8 +55,8 @@ export const defaultTrainOptions: TrainOptions = {
   lrs: defaultLearningRates,
   randomInitCount: 10_000,
   antialiased: false,
-  poseLrRotation: 1e-4,
-  poseLrTranslation: 1e-4,
+  poseLrRotation: 3e-3,
+  poseLrTranslation: 3e-3,
 };
 
 type Group = 'means' | 'logScales' | 'quats' | 'opacityLogits' | 'sh';
@@ -231,7 +231,14 @@ export class Trainer {
     this.applyGradients(g);
     if (ph && phGrads) ph.setLrScale(expLr(this.step, 1, 0.01, o.iterations));
     if (ph && phGrads) ph.step(vi, view.camIdx, phGrads, { perImage: true, perCamera: true });
-    if (this.poses && vi !== this.trainViews[0]) this.poses.step(vi, g.pose); // the first view fixes the gauge
+    if (this.poses && vi !== this.trainViews[0]) {
+      // the first training view fixes the gauge; rates decay ×0.03 over the run (each view is
+      // visited only iterations/views times, so they start high)
+      const f = expLr(this.step, 1, 0.03, o.iterations);
+      this.poses.lrRot = o.poseLrRotation * f;
+      this.poses.lrTrans = o.poseLrTranslation * this.data.extent * f;
+      this.poses.step(vi, g.pose);
+    }
 
     this.step++;
     const info: StepInfo = { step: this.step, loss, psnr: mse > 0 ? -10 * Math.log10(mse) : Infinity, count: this.params.count, view: view.name };
@@ -293,6 +300,8 @@ export class Trainer {
     while (this.step < iterations) {
       const info = await this.trainStep();
       await onStep?.(info);
+      // The reference rasterizer is synchronous: let timers and I/O (progress, test runners) run.
+      if (this.step % 5 === 0) await new Promise<void>((r) => setImmediate(r));
     }
   }
 

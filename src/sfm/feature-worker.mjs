@@ -30,7 +30,8 @@ async function extract(msg) {
   sharp.concurrency(1); // the pool already runs one worker per core
   const meta = await sharp(msg.path).metadata();
   const W = meta.width, H = meta.height;
-  const scale = Math.min(1, msg.maxSize / Math.max(W, H));
+  // small images are upsampled (up to 2×, like SIFT's first octave at -1): finer keypoint positions
+  const scale = Math.min(2, msg.maxSize / Math.max(W, H));
   const w = Math.max(1, Math.round(W * scale)), h = Math.max(1, Math.round(H * scale));
   const base = sharp(msg.path).resize(w, h, { fit: 'fill', kernel: 'lanczos3' });
   const [grey, rgbImg] = await Promise.all([
@@ -39,17 +40,28 @@ async function extract(msg) {
   ]);
   const mat = cv.matFromArray(h, w, cv.CV_8UC1, grey);
   const mask = new cv.Mat();
-  const kps = new cv.KeyPointVector();
-  const desc = new cv.Mat();
+  let kps = new cv.KeyPointVector();
+  let desc = new cv.Mat();
   let det;
   try {
     if (msg.type === 'orb') {
       det = new cv.ORB(msg.maxFeatures);
+      det.detectAndCompute(mat, mask, kps, desc);
     } else {
-      det = new cv.AKAZE();
-      det.setThreshold(msg.threshold);
+      // low-texture or small images give few keypoints at the default threshold: lower it (twice at
+      // most) until at least half the cap is reached
+      let threshold = msg.threshold;
+      for (let attempt = 0; ; attempt++) {
+        det = new cv.AKAZE();
+        det.setThreshold(threshold);
+        det.detectAndCompute(mat, mask, kps, desc);
+        if (kps.size() >= msg.maxFeatures / 2 || attempt === 2) break;
+        det.delete(); kps.delete(); desc.delete();
+        kps = new cv.KeyPointVector();
+        desc = new cv.Mat();
+        threshold /= 4;
+      }
     }
-    det.detectAndCompute(mat, mask, kps, desc);
     const total = kps.size();
     const order = [];
     for (let i = 0; i < total; i++) order.push([kps.get(i).response, i]);

@@ -24,7 +24,7 @@ export interface FeatureOptions {
   silent?: boolean;
 }
 
-export const defaultFeatureOptions: FeatureOptions = { type: 'akaze', maxImageSize: 1600, maxFeatures: 8000, threshold: 0.0002 };
+export const defaultFeatureOptions: FeatureOptions = { type: 'akaze', maxImageSize: 1600, maxFeatures: 5000, threshold: 0.0002 };
 
 interface WorkerReply {
   id: number;
@@ -41,7 +41,7 @@ interface WorkerReply {
 
 /** Features of every image (paths in order); cached rows are reused. */
 export async function extractFeatures(db: SfmDatabase, images: Array<{ name: string; path: string }>, opts: FeatureOptions): Promise<FeatureSet[]> {
-  const optKey = JSON.stringify({ t: opts.type, s: opts.maxImageSize, n: opts.maxFeatures, th: opts.threshold, v: 1 });
+  const optKey = JSON.stringify({ t: opts.type, s: opts.maxImageSize, n: opts.maxFeatures, th: opts.threshold, v: 3 });
   const out: Array<FeatureSet | null> = [];
   const todo: Array<{ idx: number; name: string; path: string; key: string }> = [];
   for (let i = 0; i < images.length; i++) {

@@ -56,7 +56,7 @@ export interface MapperResult {
   model: SparseModel;
   registered: number[];
   failed: Array<{ name: string; reason: string }>;
-  stats: { registered: number; total: number; points: number; meanTrackLength: number; meanReprojError: number; initialPair: [string, string] | null };
+  stats: { registered: number; total: number; points: number; meanTrackLength: number; meanReprojError: number; initialPair: [string, string] | null; groups: number[] };
 }
 
 export class IncrementalMapper {
@@ -71,6 +71,9 @@ export class IncrementalMapper {
   private nextPoint = 0;
   private gauge: [number, number] = [-1, -1];
   private readonly failReason = new Map<number, string>();
+  /** connected component of each image in the verified-pair graph, and the component sizes */
+  private readonly component: Int32Array;
+  private readonly componentSizes: number[] = [];
 
   constructor(private readonly input: MapperInput, private readonly opts: MapperOptions) {
     this.n = input.feats.length;
@@ -79,6 +82,7 @@ export class IncrementalMapper {
     this.R = input.feats.map(() => null);
     this.t = input.feats.map(() => null);
     this.pointOf = input.feats.map((f) => new Int32Array(f.n).fill(-1));
+    this.component = new Int32Array(this.n);
     for (let p = 0; p < input.pairs.length; p++) {
       const g = input.geoms[p]!;
       if (g.config === 'degenerate' || g.inliers.length === 0) continue;
@@ -90,6 +94,25 @@ export class IncrementalMapper {
         push(this.corr[i]!, a, j, b);
         push(this.corr[j]!, b, i, a);
       }
+    }
+    this.labelComponents();
+  }
+
+  /** Label the connected groups of the verified-pair graph (a model can only grow within one). */
+  private labelComponents(): void {
+    this.component.fill(-1);
+    for (let s0 = 0; s0 < this.n; s0++) {
+      if (this.component[s0]! >= 0) continue;
+      const id = this.componentSizes.length;
+      let size = 0;
+      const stack = [s0];
+      this.component[s0] = id;
+      while (stack.length) {
+        const v = stack.pop()!;
+        size++;
+        for (const u of this.adj[v]!.keys()) if (this.component[u]! < 0) { this.component[u] = id; stack.push(u); }
+      }
+      this.componentSizes.push(size);
     }
   }
 
@@ -159,9 +182,13 @@ export class IncrementalMapper {
   // ---------------------------------------------------------------- initialisation
 
   private initialize(): [number, number] | null {
+    // the model grows in the largest connected group; the others are reported
+    let largest = 0;
+    for (let c = 1; c < this.componentSizes.length; c++) if (this.componentSizes[c]! > this.componentSizes[largest]!) largest = c;
     const cands: Array<{ p: number; score: number }> = [];
     for (let p = 0; p < this.input.pairs.length; p++) {
       const g = this.input.geoms[p]!;
+      if (this.component[this.input.pairs[p]!.i] !== largest) continue;
       if (g.config === 'degenerate' || g.config === 'panoramic' || g.inliers.length < 2 * 50) continue;
       const tri = g.triAngleDeg ?? 4;
       // prefer many inliers and a wide baseline; planar pairs only as a last resort
@@ -199,7 +226,7 @@ export class IncrementalMapper {
       return false;
     }
     this.gauge = [i, j];
-    this.bundle([i, j], null, 30);
+    this.bundle([i, j], null, 30, 1e-4);
     this.filterPoints(null);
     return true;
   }
@@ -305,7 +332,7 @@ export class IncrementalMapper {
    * Bundle-adjust images `free` (others that observe the points stay fixed) and the points they
    * see; `free === null` adjusts everything. `intrinsics`: 'focal' | 'all' | null.
    */
-  private bundle(free: number[] | null, intrinsics: 'focal' | 'all' | null, maxIterations: number): void {
+  private bundle(free: number[] | null, intrinsics: 'focal' | 'all' | null, maxIterations: number, functionTolerance = 1e-6): void {
     const freeSet = free ? new Set(free) : null;
     const pointIds: number[] = [];
     if (freeSet) {
@@ -353,7 +380,7 @@ export class IncrementalMapper {
     }
     // a local problem whose fixed images do not pin the gauge (early on): fix the first free one too
     if (!images.some((im) => im.fixed)) images[0]!.fixed = true;
-    bundleAdjust({ cameras, images, points, observations }, { maxIterations, loss: 'cauchy', lossScale: 1 });
+    bundleAdjust({ cameras, images, points, observations }, { maxIterations, loss: 'cauchy', lossScale: 1, functionTolerance });
     for (const [img, k] of imgIndex) {
       if (images[k]!.fixed) continue;
       this.R[img] = quatToMat(Array.from(images[k]!.q));
@@ -423,10 +450,11 @@ export class IncrementalMapper {
           registered++;
           this.triangulateImage(img);
           const local = [img, ...this.neighbours(img, this.opts.localBAImages)];
-          this.bundle(local, null, 15);
+          // intermediate adjustments only need to keep the model sound: stop them early
+          this.bundle(local, null, 15, 1e-3);
           this.filterPoints(local);
           if (registered >= lastGlobal * 1.25 || registered - lastGlobal >= 10) {
-            this.bundle(null, this.selfCalibrating() ? 'focal' : null, 30);
+            this.bundle(null, this.selfCalibrating() ? 'focal' : null, 30, 1e-4);
             this.filterPoints(null);
             lastGlobal = registered;
           }
@@ -440,7 +468,7 @@ export class IncrementalMapper {
     }
     // final: retriangulate what the final poses allow, then adjust everything (with intrinsics)
     for (let img = 0; img < this.n; img++) if (this.isRegistered(img)) this.triangulateImage(img);
-    this.bundle(null, this.selfCalibrating() ? 'focal' : null, 50);
+    this.bundle(null, this.selfCalibrating() ? 'focal' : null, 50, 1e-5);
     this.filterPoints(null);
     if (this.selfCalibrating()) {
       this.bundle(null, 'all', 50);
@@ -495,7 +523,13 @@ export class IncrementalMapper {
     const failed: Array<{ name: string; reason: string }> = [];
     for (let img = 0; img < this.n; img++) {
       if (this.isRegistered(img)) continue;
-      const reason = this.adj[img]!.size === 0 ? 'no verified matches with any other image' : this.failReason.get(img) ?? defaultReason;
+      const mainComp = registered.length ? this.component[registered[0]!]! : -1;
+      const comp = this.component[img]!;
+      const reason = this.adj[img]!.size === 0
+        ? 'no verified matches with any other image'
+        : comp !== mainComp
+          ? `in a separate group of ${this.componentSizes[comp]} images with no verified matches to the main model (a disconnected model; only the largest is kept)`
+          : this.failReason.get(img) ?? defaultReason;
       failed.push({ name: feats[img]!.name, reason });
     }
     return {
@@ -505,6 +539,8 @@ export class IncrementalMapper {
         meanTrackLength: this.points.size ? obsSum / this.points.size : 0,
         meanReprojError: obsSum ? errSum / obsSum : 0,
         initialPair: init ? [feats[init[0]]!.name, feats[init[1]]!.name] : null,
+        // sizes of the connected groups of images (more than one: the capture falls apart)
+        groups: [...this.componentSizes].sort((a, b) => b - a),
       },
     };
   }

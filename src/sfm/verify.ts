@@ -91,11 +91,12 @@ export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: C
   const none: TwoViewGeometry = { config: 'degenerate', inliers: new Uint32Array(0), numMatches };
   if (numMatches < opts.minInliers) return none;
   const x1 = gatherPoints(f1, m, 2, 0), x2 = gatherPoints(f2, m, 2, 1);
-  const ropts = { maxError: opts.maxError, confidence: 0.9999, maxIterations: 5000, seed: opts.seed };
-  const H = estimateHomography(x1, x2, ropts);
+  // the adaptive stopping rule ends early on good pairs; the cap bounds the cost of hopeless ones
+  const ropts = { maxError: opts.maxError, confidence: 0.9999, maxIterations: 1000, seed: opts.seed };
   if (calibrated) {
     const E = estimateEssential(x1, x2, cam1, cam2, ropts);
     if (!E || E.numInliers < opts.minInliers) return none;
+    const H = estimateHomography(x1, x2, ropts);
     const inl = selectInliers(m, E.inliers);
     const y1 = gatherPoints(f1, inl, 2, 0), y2 = gatherPoints(f2, inl, 2, 1);
     const tri = medianTriangulationAngle(cam1, cam2, y1, y2, E.R, E.t);
@@ -107,6 +108,7 @@ export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: C
   }
   const F = estimateFundamental(x1, x2, ropts);
   if (!F || F.numInliers < opts.minInliers) return none;
+  const H = estimateHomography(x1, x2, ropts);
   const planar = H !== null && H.numInliers > opts.homographyRatio * F.numInliers;
   return { config: planar ? 'planar' : 'uncalibrated', inliers: selectInliers(m, F.inliers), numMatches, F: F.model, ...(H ? { H: H.model } : {}) };
 }
@@ -114,7 +116,7 @@ export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: C
 /** Verify every pair (cached). `calibrated[i]` says whether image i's intrinsics are trusted. */
 export function verifyPairs(db: SfmDatabase, feats: FeatureSet[], cams: Camera[], calibrated: boolean[], pairs: ImagePair[], matches: Uint32Array[], opts: VerifyOptions): TwoViewGeometry[] {
   const progress = new Progress('sfm: verification', pairs.length, { silent: opts.silent });
-  const optKey = JSON.stringify({ e: opts.maxError, n: opts.minInliers, h: opts.homographyRatio, s: opts.seed, v: 1 });
+  const optKey = JSON.stringify({ e: opts.maxError, n: opts.minInliers, h: opts.homographyRatio, s: opts.seed, v: 3 });
   const out: TwoViewGeometry[] = [];
   const pending: Array<[string, string, TwoViewGeometry]> = [];
   for (let p = 0; p < pairs.length; p++) {

@@ -84,7 +84,7 @@ export function renderSyntheticCapture(partial: Partial<SynthOptions> = {}): Syn
     }
     const depth = new Float32Array(out.depth.length);
     for (let p = 0; p < depth.length; p++) depth[p] = out.alpha[p]! > 1e-3 ? out.depth[p]! / out.alpha[p]! : 0;
-    const given = i === 0 || options.poseNoiseDeg === 0 ? truth : perturbPose(truth, options.poseNoiseDeg, options.poseNoiseFraction, rng);
+    const given = ref || options.poseNoiseDeg === 0 ? truth : perturbPose(truth, options.poseNoiseDeg, options.poseNoiseFraction, rng);
     return { name: `view_${String(i).padStart(3, '0')}.png`, truth, given, ev, wb, rgb, depth, alpha: out.alpha };
   });
   return { options, scene, intrinsics, images };
@@ -92,7 +92,7 @@ export function renderSyntheticCapture(partial: Partial<SynthOptions> = {}): Syn
 
 /**
  * Rotate by exactly `deg` about a random axis and move the centre by `fraction` of its distance to
- * the origin in a random direction. The first view keeps its true pose (it fixes the gauge).
+ * the origin in a random direction. The reference view keeps its true pose (it fixes the gauge).
  */
 export function perturbPose(v: SynthView, deg: number, fraction: number, rng: Rng): SynthView {
   const axis = normalize([rng.normal(), rng.normal(), rng.normal()]);

@@ -15,7 +15,7 @@ export const usage = `r2s sfm -w <workspace> [options]
   --matcher KIND         exhaustive | sequential | gps | auto (default auto)
   --features KIND        akaze | orb (default akaze)
   --max-image-size N     longest side the feature detector sees (default 1600)
-  --max-features N       keypoints kept per image (default 8000)
+  --max-features N       keypoints kept per image (default 5000)
   --seed S               random seed (default 1)
   --force                run even when the stage is up to date
   --json                 print a machine-readable summary as the last line`;

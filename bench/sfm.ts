@@ -1,0 +1,173 @@
+/**
+ * SfM benchmark → bench/sfm.json: wall time, peak RSS and pose accuracy of `r2s sfm` on the shared
+ * datasets (fresh workspace, nothing cached), and COLMAP 3.8's figures beside them when `colmap` is
+ * on PATH (same images, same intrinsics fixed, same matching protocol, CPU only).
+ *
+ *   npx tsx bench/sfm.ts [fountain] [fountain-selfcal] [herzjesu] [kitti] [temple] [--no-colmap]
+ * (--no-colmap keeps COLMAP figures measured earlier for the case.)
+ * Default: fountain fountain-selfcal kitti.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { workspaceFromImages } from '../src/sfm/dataset-workspace.js';
+import { evaluatePoses, loadGroundTruthW2C } from '../src/eval/poses.js';
+import { readColmapModel } from '../src/io/colmap.js';
+import { parseIntrinsics } from '../src/sfm/intrinsics.js';
+import { cameraCentre } from '../src/sfm/frame.js';
+import { writeJsonAtomic } from '../src/util/fsx.js';
+import { matToQuat } from '../src/geometry/rotation.js';
+import type { SparseModel } from '../src/io/colmap-model.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..');
+const data = path.resolve(repo, '../shared/datasets');
+const work = path.join(os.tmpdir(), 'r2s-bench-sfm');
+
+interface Case {
+  id: string;
+  dataset: string;
+  intrinsics?: string; // file inside the dataset, or undefined = self-calibrated
+  matcher: 'exhaustive' | 'sequential';
+  cameraHeight?: number;
+  colmap: boolean;
+}
+
+const cases: Record<string, Case> = {
+  fountain: { id: 'fountain-P11', dataset: 'strecha_fountain-P11', intrinsics: 'gt/K.txt', matcher: 'exhaustive', colmap: true },
+  'fountain-selfcal': { id: 'fountain-P11 self-calibrated', dataset: 'strecha_fountain-P11', matcher: 'exhaustive', colmap: false },
+  herzjesu: { id: 'Herz-Jesu-P8', dataset: 'strecha_Herz-Jesus-P8', intrinsics: 'gt/K.txt', matcher: 'exhaustive', colmap: false },
+  kitti: { id: 'kitti_odom06 (51 frames)', dataset: 'kitti_odom06_f0-50', intrinsics: 'gt/calib.txt', matcher: 'sequential', cameraHeight: 1.65, colmap: true },
+  temple: { id: 'middlebury_templeRing', dataset: 'middlebury_templeRing', intrinsics: 'gt/templeR_par.txt', matcher: 'exhaustive', colmap: false },
+};
+
+/** Run a command under /usr/bin/time: wall seconds and peak RSS (MiB). */
+function timed(cmd: string, args: string[], cwd: string, log: string): { ok: boolean; seconds: number; peakRssMiB: number } {
+  const t0 = Date.now();
+  const useTime = existsSync('/usr/bin/time');
+  const r = useTime
+    ? spawnSync('/usr/bin/time', ['-f', 'R2S_TIME %e %M', cmd, ...args], { cwd, encoding: 'utf8', maxBuffer: 1 << 28 })
+    : spawnSync(cmd, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = (Date.now() - t0) / 1000;
+  writeFileSync(log, (r.stdout ?? '') + (r.stderr ?? ''));
+  const m = /R2S_TIME ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  return { ok: r.status === 0, seconds: m ? Number(m[1]) : seconds, peakRssMiB: m ? Math.round(Number(m[2]) / 1024) : -1 };
+}
+
+/** Intrinsics file for the case: templeR_par.txt lines carry a per-image K, the first one is used. */
+function intrinsicsFile(c: Case, dir: string): string | undefined {
+  if (!c.intrinsics) return undefined;
+  const src = path.join(data, c.dataset, c.intrinsics);
+  if (!c.intrinsics.endsWith('_par.txt')) return src;
+  const line = readFileSync(src, 'utf8').split('\n')[1]!.trim().split(/\s+/).slice(1, 10).join(' ');
+  const out = path.join(dir, 'K.txt');
+  writeFileSync(out, line + '\n');
+  return out;
+}
+
+function accuracy(model: SparseModel, c: Case) {
+  const gt = loadGroundTruthW2C(path.join(data, c.dataset, 'gt/cameras_w2c.json'));
+  const ev = evaluatePoses(model, gt);
+  const out: Record<string, unknown> = {
+    registered: ev.registered, total: ev.total, rotErrDegMean: ev.rotErrDeg.mean, rotErrDegMax: ev.rotErrDeg.max,
+    centreErrMean: ev.centerErr.mean, centreErrRelBboxMean: ev.centerErrRel.mean, alignedBy: ev.alignedBy, scaleEstToGt: ev.scale,
+    focalRelErr: ev.focalRelErr?.mean,
+    cameras: [...model.cameras.values()].map((k) => ({ model: k.model, params: k.params })),
+  };
+  if (c.cameraHeight !== undefined) {
+    // metric: path length of the GT centres, centre error relative to it, and the scale error
+    const names = [...gt.keys()].sort();
+    let len = 0;
+    for (let k = 1; k < names.length; k++) {
+      const a = gt.get(names[k - 1]!)!, b = gt.get(names[k]!)!;
+      const ca = cameraCentre(quatFromR(a.R), a.t), cb = cameraCentre(quatFromR(b.R), b.t);
+      len += Math.hypot(ca[0] - cb[0], ca[1] - cb[1], ca[2] - cb[2]);
+    }
+    out.pathLength = len;
+    out.centreErrOfPath = ev.centerErr.mean / len;
+    out.scaleErr = Math.abs(ev.scale - 1);
+  }
+  return out;
+}
+
+function quatFromR(R: number[]): number[] {
+  return matToQuat(R);
+}
+
+async function runR2s(c: Case) {
+  const dir = path.join(work, c.id.replace(/[^\w-]+/g, '_'), 'r2s');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await workspaceFromImages(path.join(data, c.dataset, 'images'), dir);
+  const args = ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), 'sfm', '-w', dir, '--matcher', c.matcher, '--json'];
+  const K = intrinsicsFile(c, dir);
+  if (K) args.push('--intrinsics', K);
+  if (c.cameraHeight !== undefined) args.push('--camera-height', String(c.cameraHeight));
+  const t = timed(process.execPath, args, repo, path.join(dir, 'sfm.log'));
+  if (!t.ok) return { ok: false, log: path.join(dir, 'sfm.log'), seconds: t.seconds };
+  const lines = readFileSync(path.join(dir, 'sfm.log'), 'utf8').trim().split('\n');
+  const summary = JSON.parse(lines.filter((l) => l.startsWith('{"ok"')).pop() ?? '{}');
+  const model = await readColmapModel(path.join(dir, 'sparse'));
+  return { ok: true, seconds: t.seconds, peakRssMiB: t.peakRssMiB, stageSeconds: summary.seconds, points: summary.points, meanReprojError: summary.meanReprojError, frame: summary.frame, accuracy: accuracy(model, c) };
+}
+
+async function runColmap(c: Case) {
+  const dir = path.join(work, c.id.replace(/[^\w-]+/g, '_'), 'colmap');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(path.join(dir, 'sparse'), { recursive: true });
+  const images = path.join(data, c.dataset, 'images');
+  const K = parseIntrinsics(intrinsicsFile(c, dir)!);
+  const db = path.join(dir, 'database.db');
+  let seconds = 0, peak = 0;
+  const steps: Array<[string, string[]]> = [
+    ['feature_extractor', ['--database_path', db, '--image_path', images, '--ImageReader.camera_model', 'PINHOLE', '--ImageReader.single_camera', '1',
+      '--ImageReader.camera_params', `${K.fx},${K.fy},${K.cx},${K.cy}`, '--SiftExtraction.use_gpu', '0', '--SiftExtraction.num_threads', '2']],
+    [c.matcher === 'sequential' ? 'sequential_matcher' : 'exhaustive_matcher', ['--database_path', db, '--SiftMatching.use_gpu', '0', '--SiftMatching.num_threads', '2']],
+    ['mapper', ['--database_path', db, '--image_path', images, '--output_path', path.join(dir, 'sparse'), '--Mapper.ba_refine_focal_length', '0',
+      '--Mapper.ba_refine_principal_point', '0', '--Mapper.ba_refine_extra_params', '0', '--Mapper.num_threads', '2']],
+  ];
+  for (const [cmd, args] of steps) {
+    const t = timed('colmap', [cmd, ...args], dir, path.join(dir, `${cmd}.log`));
+    seconds += t.seconds;
+    peak = Math.max(peak, t.peakRssMiB);
+    if (!t.ok) {
+      const tail = readFileSync(path.join(dir, `${cmd}.log`), 'utf8').split('\n').filter((l) => /error|fail/i.test(l)).slice(-2);
+      return { ok: false, failedStep: cmd, error: tail.join(' | '), seconds };
+    }
+  }
+  const model = await readColmapModel(path.join(dir, 'sparse', '0'));
+  return { ok: true, seconds, peakRssMiB: peak, points: model.points3D.size, accuracy: accuracy(model, c) };
+}
+
+const argv = process.argv.slice(2);
+const noColmap = argv.includes('--no-colmap');
+const wanted = argv.filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : ['fountain', 'fountain-selfcal', 'kitti'];
+const hasColmap = !noColmap && spawnSync('colmap', ['help'], { encoding: 'utf8' }).status === 0;
+const outFile = path.join(here, 'sfm.json');
+const prev = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results?: Record<string, unknown> }) : {};
+const results: Record<string, unknown> = { ...(prev.results ?? {}) };
+for (const name of names) {
+  const c = cases[name];
+  if (!c) { console.error(`bench sfm: unknown case '${name}' (have: ${Object.keys(cases).join(', ')})`); process.exitCode = 1; continue; }
+  if (!existsSync(path.join(data, c.dataset))) { console.error(`bench sfm: dataset ${c.dataset} missing, skipped`); continue; }
+  console.error(`bench sfm: ${c.id} (r2s)`);
+  const r2s = await runR2s(c);
+  console.error(JSON.stringify(r2s));
+  // --no-colmap keeps COLMAP's earlier figures for the case (they do not change with r2s)
+  const earlier = (prev.results?.[name] as { colmap?: { ok?: boolean } } | undefined)?.colmap;
+  let colmap: unknown = hasColmap && c.colmap ? undefined : earlier ? earlier : { skipped: c.colmap ? 'colmap not on PATH or --no-colmap' : 'not run for this case' };
+  if (hasColmap && c.colmap) {
+    console.error(`bench sfm: ${c.id} (COLMAP)`);
+    colmap = await runColmap(c);
+    console.error(JSON.stringify(colmap));
+  }
+  results[name] = { case: c, r2s, colmap, measuredAt: new Date().toISOString() };
+}
+await writeJsonAtomic(outFile, {
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverageAtEnd: os.loadavg() },
+  note: 'wall time and peak RSS via /usr/bin/time; the machine is shared, so times vary with load; accuracy via src/eval/poses.ts (as poseeval.mjs)',
+  results,
+});

@@ -9,7 +9,7 @@ import { Trainer, defaultTrainOptions } from '../src/scene/trainer.js';
 import { ReferenceBackend, rasterOp } from '../src/scene/backend.js';
 import { defaultRasterOptions } from '../src/scene/raster/api.js';
 import { evaluateViews } from '../src/scene/evaluate.js';
-import { Rng } from '../src/synthetic/rng.js';
+import { Rng } from '../src/util/rng.js';
 
 beforeAll(async () => {
   await initTf('cpu');

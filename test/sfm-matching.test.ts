@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { matchDescriptors, setUseWasm } from '../src/sfm/hamming.mjs';
 import { selectPairs } from '../src/sfm/matching.js';
 import { parseIntrinsics } from '../src/sfm/intrinsics.js';
-import { mulberry32 } from '../src/sfm/rng.js';
+import { mulberry32 } from '../src/util/rng.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -5,6 +5,7 @@
  * Wrappers for essential (five-point, on normalised coordinates, Sampson error in pixels),
  * fundamental (seven/eight-point) and homography (DLT) follow.
  */
+import { mulberry32 } from '../util/rng.js';
 import type { Camera } from '../io/colmap-model.js';
 import { meanFocal, unprojectPixel } from './camera-model.js';
 import { essentialFivePoint, recoverPose } from './essential.js';
@@ -28,16 +29,9 @@ export interface RansacEstimator<M> {
   residuals(model: M, out: Float64Array): void;
 }
 
-/** mulberry32: small, fast, seedable. */
+/** Seeded generator for RANSAC sampling (the project's mulberry32, seed offset as before). */
 export function makeRng(seed: number): () => number {
-  let a = (seed >>> 0) + 0x6d2b79f5;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return mulberry32(((seed >>> 0) + 0x6d2b79f5) >>> 0);
 }
 
 export function loRansac<M>(est: RansacEstimator<M>, thresholdSq: number, opts: RansacOptions): RansacResult<M> | null {

@@ -12,7 +12,7 @@
 import type { GaussianParams } from './raster/api.js';
 import { allocGaussians, gatherGaussians, logit, sigmoid, SH_COEFFS } from './gaussians.js';
 import { quatToMat } from '../geometry/rotation.js';
-import type { Rng } from '../synthetic/rng.js';
+import type { Rng } from '../util/rng.js';
 
 export class GradStats {
   sum: Float32Array;

@@ -4,7 +4,7 @@
  * or at random in the scene bounds when there are none.
  */
 import type { GaussianParams } from './raster/api.js';
-import { Rng } from '../synthetic/rng.js';
+import { Rng } from '../util/rng.js';
 
 export const SH_C0 = 0.28209479177387814;
 export const SH_COEFFS = 16;

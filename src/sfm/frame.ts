@@ -6,7 +6,7 @@
 import type { SparseModel } from '../io/colmap-model.js';
 import { matMul3, matToQuat, quatToMat, transpose3 } from '../geometry/rotation.js';
 import { robustSimilarity } from '../geometry/umeyama.js';
-import { mulberry32 } from './rng.js';
+import { mulberry32 } from '../util/rng.js';
 
 export interface FrameInfo {
   scale: 'metric' | 'arbitrary';

@@ -3,7 +3,7 @@
  * centre, OpenCV axes (x right, y down, z forward), world z up.
  */
 import type { Mat3, Vec3 } from '../geometry/rotation.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 export interface SynthView {
   R: Mat3;

@@ -9,7 +9,7 @@ import { rasterizeReference } from '../scene/raster/reference.js';
 import { expSO3, matMul3, matVec3, cameraCenter, type Mat3, type Vec3 } from '../geometry/rotation.js';
 import { buildSyntheticScene } from './scene.js';
 import { hemisphereViews, synthIntrinsics, type SynthIntrinsics, type SynthView } from './cameras.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 import { shDcToRgb, sigmoid, SH_COEFFS } from '../scene/gaussians.js';
 
 export interface SynthOptions {

@@ -6,7 +6,7 @@
 import type { GaussianParams } from '../scene/raster/api.js';
 import { allocGaussians, logit, rgbToShDc, SH_COEFFS } from '../scene/gaussians.js';
 import { matToQuat } from '../geometry/rotation.js';
-import { Rng } from './rng.js';
+import { Rng } from '../util/rng.js';
 
 export interface SyntheticSceneOptions {
   seed: number;

@@ -3,17 +3,9 @@
  */
 import type { GaussianParams, RasterCamera } from './api.js';
 
-/** mulberry32: small, fast, seeded. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform generator (the project's mulberry32). */
+export { mulberry32 as rng } from '../../util/rng.js';
+import { mulberry32 as rng } from '../../util/rng.js';
 
 export function gaussianRandom(r: () => number): number {
   const u = Math.max(1e-12, r());

@@ -1,6 +1,7 @@
 /**
- * Seeded pseudo-random numbers (mulberry32), so synthetic scenes, view orders and densification
- * noise are reproducible from a recorded seed. The state is one 32-bit integer, which checkpoints
+ * Seeded pseudo-random numbers (mulberry32), the one generator of the project, so synthetic
+ * scenes, RANSAC samples, view orders and densification noise are reproducible from a recorded
+ * seed. The state is one 32-bit integer, which checkpoints
  * store to make `--resume` exact.
  */
 export class Rng {
@@ -44,3 +45,17 @@ export class Rng {
     return a;
   }
 }
+
+/** Start a generator directly at a given 32-bit state (no seed scrambling). */
+export function rngFromState(state: number): Rng {
+  const r = new Rng(0);
+  r.state = state >>> 0;
+  return r;
+}
+
+/** mulberry32 as a plain function: `seed` is the generator's initial 32-bit state. */
+export function mulberry32(seed: number): () => number {
+  const r = rngFromState(seed);
+  return () => r.next();
+}
+

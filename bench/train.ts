@@ -21,7 +21,7 @@ import { createBackend } from '../src/scene/backend.js';
 import { evaluateViews } from '../src/scene/evaluate.js';
 import { initTf, tf } from '../src/scene/tf.js';
 import { getDevice } from '../src/gpu/device.js';
-import { rotationAngleDeg, cameraCenter } from '../src/geometry/rotation.js';
+import { rotationAngleDeg, cameraCenter, logSO3, matMul3, transpose3 } from '../src/geometry/rotation.js';
 import { initFromPoints, randomPoints } from '../src/scene/gaussians.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -29,6 +29,8 @@ const out = path.join(here, 'train.json');
 const env = (k: string, d: number) => Number(process.env[`R2S_BENCH_${k}`] ?? d);
 
 async function save(section: string, value: unknown): Promise<void> {
+  // R2S_BENCH_DRY=1: print only (exploratory runs must not overwrite the recorded figures)
+  if (process.env.R2S_BENCH_DRY) { console.error(`${section} (dry): ${JSON.stringify(value)}`); return; }
   const cur = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : {};
   const ctx = await getDevice();
   cur.machine = { cpus: os.cpus().length, adapter: ctx?.adapterName ?? 'none', date: new Date().toISOString() };
@@ -96,7 +98,14 @@ async function pose(): Promise<void> {
       const p = tr.poses!.pose(i), a = cameraCenter(p.R, p.t), b = cameraCenter(cap.images[i]!.truth.R, cap.images[i]!.truth.t);
       return Math.hypot(a[0] - b[0], a[1] - b[1], a[2] - b[2]) / Math.hypot(...b);
     });
-    return { rotMeanDeg: rot.reduce((a, b) => a + b, 0) / rot.length, rotMaxDeg: Math.max(...rot), centreMeanRel: ctr.reduce((a, b) => a + b, 0) / ctr.length };
+    // common world-frame rotation of all cameras (scene + cameras drifting together): mean of
+    // log(R_trueᵀ·R) — near zero when the reference view and the points hold the gauge
+    const drift = [0, 0, 0];
+    for (const i of trainIdx) {
+      const w = logSO3(matMul3(transpose3(cap.images[i]!.truth.R), tr.poses!.pose(i).R));
+      for (let a = 0; a < 3; a++) drift[a]! += w[a]! / trainIdx.length;
+    }
+    return { rotMeanDeg: rot.reduce((a, b) => a + b, 0) / rot.length, rotMaxDeg: Math.max(...rot), centreMeanRel: ctr.reduce((a, b) => a + b, 0) / ctr.length, commonRotDeg: (Math.hypot(...drift) * 180) / Math.PI };
   };
   const before = errors();
   const t0 = Date.now();

@@ -16,7 +16,7 @@ import { GradStats, densifyAndPrune, resetOpacity, mcmcRelocateAndGrow, mcmcNois
 import { PhotometricModel, applyPhotometric, radius2, RESPONSE_SEGMENTS } from './photometric.js';
 import { initFromPoints, randomPoints, sigmoid, SH_COEFFS } from './gaussians.js';
 import type { TrainData, TrainView } from './dataset.js';
-import { Rng } from '../synthetic/rng.js';
+import { Rng } from '../util/rng.js';
 import { expSO3, matMul3, matVec3 } from '../geometry/rotation.js';
 import { packArrays, unpackArrays, type Arr } from './checkpoint.js';
 

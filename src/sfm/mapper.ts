@@ -273,7 +273,7 @@ export class IncrementalMapper {
       }
       if (best >= 0) { feats.push(f); pids.push(best); }
     }
-    if (feats.length < this.opts.minPnPInliers) {
+    if (feats.length < 0.75 * this.opts.minPnPInliers) {
       this.failReason.set(img, `only ${feats.length} 2D–3D correspondences`);
       return false;
     }
@@ -285,7 +285,11 @@ export class IncrementalMapper {
       x[2 * k] = u; x[2 * k + 1] = v;
     }
     const r = estimatePnP(X, x, this.cam(img), { maxError: this.opts.pnpErrorFactor * this.opts.maxError, confidence: 0.9999, maxIterations: 10000, seed: this.opts.seed });
-    if (!r || r.numInliers < this.opts.minPnPInliers) {
+    // a pose that explains most of few correspondences is as trustworthy as one that explains a
+    // small share of many: accept 3/4 of the minimum at an inlier ratio ≥ 1/2 (lund at 1024 px:
+    // 25.jpg had 19 inliers of 22 and, rejected, cut off the end of the walk)
+    const enough = r !== null && (r.numInliers >= this.opts.minPnPInliers || (r.numInliers >= 0.75 * this.opts.minPnPInliers && r.numInliers >= 0.5 * feats.length));
+    if (!r || !enough) {
       this.failReason.set(img, `PnP found ${r ? r.numInliers : 0} inliers of ${feats.length} correspondences`);
       return false;
     }

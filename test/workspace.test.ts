@@ -65,6 +65,17 @@ describe('Workspace stages', () => {
     expect(runs).toBe(2);
   });
 
+  it('reruns a stage recorded by another r2s version', async () => {
+    const ws = new Workspace(tmp());
+    let runs = 0;
+    const spec = { inputs: [], options: {}, outputs: [] };
+    await ws.runStage('s', spec, async () => { runs++; });
+    const rec = JSON.parse(readFileSync(ws.stagePath('s'), 'utf8'));
+    writeFileSync(ws.stagePath('s'), JSON.stringify({ ...rec, r2sVersion: '0.0.0-old' }));
+    await ws.runStage('s', spec, async () => { runs++; });
+    expect(runs).toBe(2);
+  });
+
   it('stableStringify ignores key order', () => {
     expect(stableStringify({ b: 1, a: [1, { d: 2, c: 3 }] })).toBe(stableStringify({ a: [1, { c: 3, d: 2 }], b: 1 }));
   });

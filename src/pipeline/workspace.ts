@@ -92,6 +92,8 @@ export class Workspace {
   async isUpToDate(stage: string, spec: StageSpec): Promise<boolean> {
     const rec = this.readStage(stage);
     if (!rec || rec.status !== 'done') return false;
+    // A new r2s version may compute a stage differently: its results are not reused.
+    if (rec.r2sVersion !== version) return false;
     if (stableStringify(rec.options) !== stableStringify(spec.options)) return false;
     if ((rec.seed ?? null) !== (spec.seed ?? null)) return false;
     if (!spec.outputs.every((o) => existsSync(this.resolve(o)))) return false;

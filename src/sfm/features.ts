@@ -3,8 +3,7 @@
  * worker threads (opencv-js loaded once per worker) on a downscaled copy, with keypoints rescaled
  * to full-resolution pixels. Cached in the SfM database by image hash + options.
  */
-import { Worker } from 'node:worker_threads';
-import os from 'node:os';
+import { runOnWorkers } from './worker-pool.js';
 import { hashFile, hashString } from '../util/fsx.js';
 import { Progress } from '../util/progress.js';
 import { UserError } from '../util/errors.js';
@@ -53,39 +52,16 @@ export async function extractFeatures(db: SfmDatabase, images: Array<{ name: str
   }
   if (todo.length > 0) {
     const progress = new Progress('sfm: features', todo.length, { silent: opts.silent });
-    const nWorkers = Math.max(1, Math.min(opts.workers ?? Math.min(2, os.availableParallelism()), todo.length));
-    const workers = Array.from({ length: nWorkers }, () => new Worker(new URL('./feature-worker.mjs', import.meta.url)));
-    try {
-      let next = 0;
-      let done = 0;
-      await Promise.all(
-        workers.map(async (w) => {
-          while (next < todo.length) {
-            const job = todo[next++]!;
-            const r = await ask(w, { id: job.idx, path: job.path, maxSize: opts.maxImageSize, type: opts.type, maxFeatures: opts.maxFeatures, threshold: opts.threshold });
-            if (!r.ok) throw new UserError(`cannot extract features: ${r.error}`, { file: job.path, fix: 'check that the image is readable, or remove it from the workspace' });
-            const f: FeatureSet = { name: job.name, key: job.key, width: r.width, height: r.height, n: r.n, kp: r.kp, desc: r.desc, words: r.words, rgb: r.rgb };
-            db.putFeatures(f);
-            out[job.idx] = f;
-            progress.update(++done, `${job.name}: ${r.n} keypoints`);
-          }
-        }),
-      );
-      progress.finish();
-    } finally {
-      await Promise.all(workers.map((w) => w.terminate()));
-    }
+    let done = 0;
+    await runOnWorkers<(typeof todo)[number], WorkerReply>(new URL('./feature-worker.mjs', import.meta.url), todo, opts.workers, async (job, ask) => {
+      const r = await ask({ id: job.idx, path: job.path, maxSize: opts.maxImageSize, type: opts.type, maxFeatures: opts.maxFeatures, threshold: opts.threshold });
+      if (!r.ok) throw new UserError(`cannot extract features: ${r.error}`, { file: job.path, fix: 'check that the image is readable, or remove it from the workspace' });
+      const f: FeatureSet = { name: job.name, key: job.key, width: r.width, height: r.height, n: r.n, kp: r.kp, desc: r.desc, words: r.words, rgb: r.rgb };
+      db.putFeatures(f);
+      out[job.idx] = f;
+      progress.update(++done, `${job.name}: ${r.n} keypoints`);
+    });
+    progress.finish();
   }
   return out as FeatureSet[];
-}
-
-function ask(w: Worker, msg: Record<string, unknown>): Promise<WorkerReply> {
-  return new Promise((resolve, reject) => {
-    const onMsg = (r: WorkerReply) => { cleanup(); resolve(r); };
-    const onErr = (e: Error) => { cleanup(); reject(e); };
-    const cleanup = () => { w.off('message', onMsg); w.off('error', onErr); };
-    w.on('message', onMsg);
-    w.on('error', onErr);
-    w.postMessage(msg);
-  });
 }

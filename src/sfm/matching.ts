@@ -3,8 +3,7 @@
  * the descriptor matching itself (Hamming, ratio test + mutual check) on a pool of worker threads.
  * Raw matches are cached per pair in the SfM database, keyed by both images' feature keys.
  */
-import { Worker } from 'node:worker_threads';
-import os from 'node:os';
+import { runOnWorkers } from './worker-pool.js';
 import { hashString } from '../util/fsx.js';
 import { Progress } from '../util/progress.js';
 import type { SfmDatabase } from './database.js';
@@ -88,40 +87,20 @@ export async function matchPairs(db: SfmDatabase, feats: FeatureSet[], pairs: Im
   }
   if (todo.length > 0) {
     const progress = new Progress('sfm: matching', todo.length, { silent: opts.silent });
-    const nWorkers = Math.max(1, Math.min(opts.workers ?? Math.min(2, os.availableParallelism()), todo.length));
-    const workers = Array.from({ length: nWorkers }, () => new Worker(new URL('./match-worker.mjs', import.meta.url)));
-    try {
-      let next = 0;
-      let done = 0;
-      await Promise.all(
-        workers.map(async (w) => {
-          while (next < todo.length) {
-            const job = todo[next++]!;
-            const a = feats[job.pair.i]!, b = feats[job.pair.j]!;
-            const bits = a.words * 32;
-            const r = await ask(w, { id: job.idx, A: a.desc, nA: a.n, B: b.desc, nB: b.n, words: a.words, ratio: opts.ratio, maxDist: Math.round(bits * opts.maxDistFraction) });
-            if (!r.ok) throw new Error(`matching ${a.name} with ${b.name} failed: ${r.error}`);
-            db.putMatches(pairId(a, b), job.key, r.m);
-            out[job.idx] = r.m;
-            progress.update(++done, `${a.name}–${b.name}: ${r.m.length / 2}`);
-          }
-        }),
-      );
-      progress.finish();
-    } finally {
-      await Promise.all(workers.map((w) => w.terminate()));
-    }
+    let done = 0;
+    await runOnWorkers<(typeof todo)[number], MatchReply>(new URL('./match-worker.mjs', import.meta.url), todo, opts.workers, async (job, ask) => {
+      const a = feats[job.pair.i]!, b = feats[job.pair.j]!;
+      const bits = a.words * 32;
+      const r = await ask({ id: job.idx, A: a.desc, nA: a.n, B: b.desc, nB: b.n, words: a.words, ratio: opts.ratio, maxDist: Math.round(bits * opts.maxDistFraction) });
+      if (!r.ok) throw new Error(`matching ${a.name} with ${b.name} failed: ${r.error}`);
+      db.putMatches(pairId(a, b), job.key, r.m);
+      out[job.idx] = r.m;
+      progress.update(++done, `${a.name}–${b.name}: ${r.m.length / 2}`);
+    });
+    progress.finish();
   }
   return out as Uint32Array[];
 }
 
-function ask(w: Worker, msg: Record<string, unknown>): Promise<{ ok: boolean; m: Uint32Array; error?: string }> {
-  return new Promise((resolve, reject) => {
-    const onMsg = (r: { ok: boolean; m: Uint32Array; error?: string }) => { cleanup(); resolve(r); };
-    const onErr = (e: Error) => { cleanup(); reject(e); };
-    const cleanup = () => { w.off('message', onMsg); w.off('error', onErr); };
-    w.on('message', onMsg);
-    w.on('error', onErr);
-    w.postMessage(msg);
-  });
-}
+/** One match-worker reply: interleaved match indices. */
+type MatchReply = { ok: boolean; m: Uint32Array; error?: string };

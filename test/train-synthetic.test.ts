@@ -6,7 +6,7 @@ import { initTf } from '../src/scene/tf.js';
 import { renderSyntheticCapture } from '../src/synthetic/generate.js';
 import { captureTrainData, writeSyntheticWorkspace } from '../src/synthetic/workspace.js';
 import { Trainer, defaultTrainOptions } from '../src/scene/trainer.js';
-import { ReferenceBackend } from '../src/scene/backend.js';
+import { ReferenceBackend, createBackend, type RasterBackend } from '../src/scene/backend.js';
 import { evaluateViews } from '../src/scene/evaluate.js';
 import { run as trainCmd } from '../src/cli/commands/train.js';
 import { run as evalCmd } from '../src/cli/commands/eval.js';
@@ -55,25 +55,32 @@ describe('training a tiny synthetic scene', () => {
     expect(m.psnr).toBeGreaterThan(10);
     expect(existsSync(path.join(root, 'eval', 'view_000.png'))).toBe(true);
 
-    // Resume exactness: 30 steps + checkpoint + 30 resumed steps == 60 steps straight.
+    // Resume exactness: 55 steps + checkpoint + 55 resumed steps == 110 steps straight, on the CPU
+    // path (reference rasterizer, photometric model) and, where an adapter exists, the GPU-resident path.
     const data = await captureTrainData(cap);
-    const backend = new ReferenceBackend();
-    // iterations 120: densification at steps 50 and 60, its statistics straddling the checkpoint
-    const opts = { ...defaultTrainOptions, iterations: 120, maxGaussians: 800, seed: 5, photometric: true, refineCameras: true };
-    const straight = new Trainer(data, backend, opts);
-    await straight.train(60);
-    const first = new Trainer(data, backend, opts);
-    await first.train(30);
-    const bytes = first.serialize();
-    const resumed = new Trainer(data, backend, opts);
-    resumed.restore(bytes);
-    await resumed.train(60);
-    expect(resumed.params.count).toBe(straight.params.count);
-    expect(straight.params.count).not.toBe(data.points!.xyz.length / 3); // densification happened
-    expect(Buffer.from(resumed.params.means.buffer).equals(Buffer.from(straight.params.means.buffer))).toBe(true);
-    expect(Buffer.from(resumed.params.sh.buffer).equals(Buffer.from(straight.params.sh.buffer))).toBe(true);
-    expect(Buffer.from(resumed.photometric!.ev.buffer).equals(Buffer.from(straight.photometric!.ev.buffer))).toBe(true);
-    expect(Buffer.from(resumed.poses!.R.buffer).equals(Buffer.from(straight.poses!.R.buffer))).toBe(true);
+    // iterations 120: densification at step 100 with statistics straddling the checkpoint, camera
+    // passes at 50, 75, 100
+    const base = { ...defaultTrainOptions, iterations: 120, maxGaussians: 800, seed: 5, refineCameras: true };
+    const gpu = await createBackend('auto');
+    const variants: [string, RasterBackend, typeof base][] = [['cpu', new ReferenceBackend(), { ...base, photometric: true }]];
+    if (gpu.name !== 'reference') variants.push(['resident', gpu, { ...base, photometric: false }]);
+    for (const [label, backend, opts] of variants) {
+      const straight = new Trainer(data, backend, opts);
+      await straight.train(110);
+      const first = new Trainer(data, backend, opts);
+      await first.train(55);
+      const bytes = first.serialize();
+      const resumed = new Trainer(data, backend, opts);
+      resumed.restore(bytes);
+      await resumed.train(110);
+      expect(resumed.params.count, label).toBe(straight.params.count);
+      expect(straight.params.count, label).not.toBe(data.points!.xyz.length / 3); // densification happened
+      expect(Buffer.from(resumed.params.means.buffer).equals(Buffer.from(straight.params.means.buffer)), label).toBe(true);
+      expect(Buffer.from(resumed.params.sh.buffer).equals(Buffer.from(straight.params.sh.buffer)), label).toBe(true);
+      if (opts.photometric) expect(Buffer.from(resumed.photometric!.ev.buffer).equals(Buffer.from(straight.photometric!.ev.buffer))).toBe(true);
+      expect(Buffer.from(resumed.poses!.R.buffer).equals(Buffer.from(straight.poses!.R.buffer)), label).toBe(true);
+      [straight, first, resumed].forEach((t) => t.dispose());
+    }
   });
 
   it('MCMC keeps the Gaussian count within its budget while growing and relocating', async () => {

@@ -8,6 +8,8 @@ import { COPY_DST, UNIFORM } from './buffers.js';
 
 export class UniformCache {
   private readonly cache = new Map<string, GPUBuffer>();
+  /** the previous generation, dropped from the cache at the last overflow */
+  private retired: GPUBuffer[] = [];
 
   constructor(readonly device: GPUDevice) {}
 
@@ -20,13 +22,27 @@ export class UniformCache {
       data.set(words.map((w) => w >>> 0));
       buf = this.device.createBuffer({ size: data.byteLength, usage: UNIFORM | COPY_DST });
       this.device.queue.writeBuffer(buf, 0, data);
-      if (this.cache.size > 4096) this.clear();
+      if (this.cache.size > 4096) this.rotate();
       this.cache.set(key, buf);
     }
     return buf;
   }
 
+  /**
+   * Keys include counts that change every frame, so the cache is bounded. Buffers handed out
+   * earlier may sit in a command encoder that is not yet submitted, so an overflow must not destroy
+   * them (it did: "used in submit while destroyed" during long training runs): they are retired,
+   * and destroyed at the next overflow, 4096 creations later.
+   */
+  private rotate(): void {
+    for (const b of this.retired) b.destroy();
+    this.retired = [...this.cache.values()];
+    this.cache.clear();
+  }
+
   clear(): void {
+    for (const b of this.retired) b.destroy();
+    this.retired = [];
     for (const b of this.cache.values()) b.destroy();
     this.cache.clear();
   }

@@ -74,6 +74,7 @@ function latestCheckpoint(ws: Workspace): { file: string; step: number } | null 
 
 async function writeCheckpoint(ws: Workspace, trainer: Trainer): Promise<void> {
   const dir = checkpointDir(ws);
+  await trainer.sync();
   await writeFileAtomic(path.join(dir, `step-${String(trainer.step).padStart(7, '0')}.ckpt`), trainer.serialize());
   // keep the two newest
   const old = readdirSync(dir).filter((f) => /^step-\d+\.ckpt$/.test(f)).sort().slice(0, -2);

@@ -46,11 +46,13 @@ export interface StepSchedule {
 
 export function scaledSchedule(iterations: number): StepSchedule {
   const s = Math.min(1, iterations / REFERENCE_ITERATIONS);
-  // Short runs: refine at most every 10 steps and not before the scene has had 5 rounds' worth
-  // of fitting, else the early (large) gradients double the count every round.
-  const densifyEvery = Math.max(10, Math.round(100 * s));
+  // Short runs: refine at most every 50 steps and not before the scene has had 2 rounds' worth
+  // of fitting. The gradient threshold is an average over the steps since the last refinement;
+  // over 10 steps it is crossed by most Gaussians, and the count then doubled every round
+  // (measured on llff_fern, 2000 steps: 11k → 280k Gaussians by step 200, PSNR falling).
+  const densifyEvery = Math.max(50, Math.round(100 * s));
   const reset = Math.round(3000 * s);
-  const densifyFrom = Math.max(5 * densifyEvery, Math.round(500 * s));
+  const densifyFrom = Math.max(2 * densifyEvery, Math.round(500 * s));
   return {
     iterations,
     densifyFrom,

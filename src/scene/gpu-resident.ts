@@ -1,0 +1,241 @@
+/**
+ * GPU-resident training state: Gaussian parameters, Adam moments, densification statistics and
+ * the training targets live in GPU buffers, and one training step is
+ *   forward (src/gpu/raster) → loss + ∂loss/∂rgb (src/gpu/loss) → backward → Adam per group
+ *   (src/gpu/optim/adam.ts) → grad-stat accumulation (src/gpu/optim/accumulate.ts)
+ * with no CPU round trip: the only read-back is the rasterizer's instance count (it sizes the
+ * tile sort). The loss is read only when asked (loss()), and everything is copied back with
+ * download() before the CPU needs the arrays (densification, checkpoints, export); after the CPU
+ * reshapes them, replace() uploads them again (keeping pipelines and cached targets).
+ *
+ * The maths is the CPU-array path's (rasterize → photoLossAndGrad → backwardArrays → Adam.step →
+ * GradStats.add); test/gpu-resident.test.ts checks several steps of both agree. Not covered here:
+ * the photometric model (tfjs autodiff) and the MCMC regularisers, which the trainer applies on
+ * the CPU arrays.
+ */
+import type { GpuRasterizer, GaussianBuffers } from '../gpu/raster/rasterizer.js';
+import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../gpu/buffers.js';
+import { GpuImageLoss } from '../gpu/loss/image-loss.js';
+import { AdamGroupUniform, GpuAdam } from '../gpu/optim/adam.js';
+import { GpuGradStats } from '../gpu/optim/accumulate.js';
+import type { Adam, AdamState } from './adam.js';
+import type { GradStats } from './densify.js';
+import type { GaussianParams, RasterCamera, RasterOptions } from './raster/api.js';
+
+export type ParamGroup = 'means' | 'logScales' | 'quats' | 'opacityLogits' | 'sh';
+export const PARAM_GROUPS: readonly ParamGroup[] = ['means', 'logScales', 'quats', 'opacityLogits', 'sh'];
+/** floats per Gaussian in each group (GaussianParams layout) */
+export const PARAM_ROW: Readonly<Record<ParamGroup, number>> = { means: 3, logScales: 3, quats: 4, opacityLogits: 1, sh: 48 };
+
+export interface ResidentSnapshot {
+  params: GaussianParams;
+  adam: Record<ParamGroup, AdamState>;
+  stats: { sum: Float32Array; count: Float32Array };
+}
+
+export interface ResidentStepOptions {
+  /** add this view's screen-space gradient norms to the densification statistics (default true) */
+  accumulateStats?: boolean;
+}
+
+interface GroupState {
+  m: GPUBuffer;
+  v: GPUBuffer;
+  u: AdamGroupUniform;
+  t: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+}
+
+const f32 = 4;
+const USAGE = STORAGE | COPY_SRC | COPY_DST;
+
+export class GpuResidentTrainState {
+  /** the parameters, in the rasterizer's GaussianBuffers layout */
+  scene!: GaussianBuffers;
+  private groups!: Record<ParamGroup, GroupState>;
+  private statSum!: GPUBuffer;
+  private statCount!: GPUBuffer;
+  private readonly targets = new Map<string | number, { buf: GPUBuffer; length: number }>();
+  private dRgb: GPUBuffer | null = null;
+  private stepped = false;
+  /** Gaussians that survived culling in the last step (from the forward's read-back) */
+  lastVisible = 0;
+
+  private constructor(
+    readonly raster: GpuRasterizer,
+    private readonly lossK: GpuImageLoss,
+    private readonly adamK: GpuAdam,
+    private readonly statsK: GpuGradStats,
+  ) {}
+
+  get device(): GPUDevice {
+    return this.raster.device;
+  }
+
+  get count(): number {
+    return this.scene.count;
+  }
+
+  /**
+   * Upload the parameters, the Adam state (m, v, t, β, ε, colScale of each group) and the
+   * statistics. The CPU objects are not kept; later changes to them need replace().
+   */
+  static async create(raster: GpuRasterizer, params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats): Promise<GpuResidentTrainState> {
+    const d = raster.device;
+    const [lossK, adamK, statsK] = await Promise.all([GpuImageLoss.create(d), GpuAdam.create(d), GpuGradStats.create(d)]);
+    const s = new GpuResidentTrainState(raster, lossK, adamK, statsK);
+    s.replace(params, adam, stats);
+    return s;
+  }
+
+  /** Re-upload everything (e.g. after densification changed the count); targets stay cached. */
+  replace(params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats): void {
+    const n = params.count;
+    for (const k of PARAM_GROUPS) {
+      const want = n * PARAM_ROW[k];
+      if (params[k].length < want) throw new Error(`GaussianParams.${k} has ${params[k].length} values, expected ${want}`);
+      if (adam[k].rowSize !== PARAM_ROW[k]) throw new Error(`Adam '${k}' has rowSize ${adam[k].rowSize}, expected ${PARAM_ROW[k]}`);
+      if (adam[k].m.length < want || adam[k].v.length < want) throw new Error(`Adam '${k}' moments hold ${adam[k].m.length} values, expected ${want}`);
+    }
+    if (stats.sum.length < n || stats.count.length < n) throw new Error(`GradStats holds ${stats.sum.length} Gaussians, expected ${n}`);
+    this.releaseState();
+    const d = this.device;
+    const make = (label: string, data: Float32Array, len: number) => {
+      const b = d.createBuffer({ label, size: Math.max(16, len * f32), usage: USAGE });
+      if (len > 0) upload(d, b, data.subarray(0, len));
+      return b;
+    };
+    this.scene = {
+      count: n,
+      means: make('res-means', params.means, n * 3),
+      logScales: make('res-logscales', params.logScales, n * 3),
+      quats: make('res-quats', params.quats, n * 4),
+      opacityLogits: make('res-opacity', params.opacityLogits, n),
+      sh: make('res-sh', params.sh, n * 48),
+    };
+    const groups = {} as Record<ParamGroup, GroupState>;
+    for (const k of PARAM_GROUPS) {
+      const a = adam[k], len = n * PARAM_ROW[k];
+      groups[k] = {
+        m: make(`res-m-${k}`, a.m, len),
+        v: make(`res-v-${k}`, a.v, len),
+        u: new AdamGroupUniform(d, PARAM_ROW[k], a.colScale),
+        t: a.t,
+        beta1: a.beta1,
+        beta2: a.beta2,
+        eps: a.eps,
+      };
+    }
+    this.groups = groups;
+    this.statSum = make('res-stat-sum', stats.sum, n);
+    this.statCount = make('res-stat-count', stats.count, n);
+    this.stepped = false;
+  }
+
+  /** The target image of a view as a GPU buffer, uploaded on first use. */
+  private target(key: string | number, data: Float32Array, length: number): GPUBuffer {
+    const cur = this.targets.get(key);
+    if (cur && cur.length === length) return cur.buf;
+    cur?.buf.destroy();
+    const buf = this.device.createBuffer({ label: `res-target-${key}`, size: length * f32, usage: STORAGE | COPY_DST });
+    upload(this.device, buf, data.subarray(0, length));
+    this.targets.set(key, { buf, length });
+    return buf;
+  }
+
+  /**
+   * One training step on view `viewKey` (its target H×W×3 is uploaded once and cached under that
+   * key). `lrs` are this step's learning rates per group (before the SH column scale). Resolves
+   * once all work is submitted; nothing is read back but the rasterizer's instance count.
+   */
+  async step(viewKey: string | number, target: Float32Array, cam: RasterCamera, rasterOpts: RasterOptions, lrs: Record<ParamGroup, number>, lambdaDssim = 0.2, opts: ResidentStepOptions = {}): Promise<void> {
+    const d = this.device;
+    const W = cam.width, H = cam.height, P = W * H;
+    if (target.length < P * 3) throw new Error(`target has ${target.length} values, expected ${P * 3} for ${W}×${H}`);
+    const tgt = this.target(viewKey, target, P * 3);
+    const fwd = await this.raster.forward(this.scene, cam, { ...rasterOpts, tileSize: 16 });
+    this.lastVisible = fwd.visible;
+    if (!this.dRgb || this.dRgb.size < P * 3 * f32) {
+      this.dRgb?.destroy();
+      this.dRgb = d.createBuffer({ label: 'res-drgb', size: P * 3 * f32, usage: USAGE });
+    }
+    let enc = d.createCommandEncoder({ label: 'resident-loss' });
+    let pass = enc.beginComputePass();
+    this.lossK.encode(pass, fwd.rgb, tgt, this.dRgb, W, H, lambdaDssim);
+    pass.end();
+    d.queue.submit([enc.finish()]);
+    const g = this.raster.backward(fwd, this.dRgb);
+    const n = this.scene.count;
+    enc = d.createCommandEncoder({ label: 'resident-update' });
+    pass = enc.beginComputePass();
+    for (const k of PARAM_GROUPS) {
+      const s = this.groups[k];
+      s.t++;
+      s.u.write(n * PARAM_ROW[k], { lr: lrs[k], beta1: s.beta1, beta2: s.beta2, eps: s.eps, t: s.t });
+      this.adamK.encode(pass, s.u, { param: this.scene[k], m: s.m, v: s.v, grad: g[k] }, n * PARAM_ROW[k]);
+    }
+    if (opts.accumulateStats ?? true) this.statsK.encode(pass, { gradNorm: g.means2dGradNorm, sum: this.statSum, count: this.statCount }, n, W, H);
+    pass.end();
+    d.queue.submit([enc.finish()]);
+    this.stepped = true;
+  }
+
+  /** Loss values of the last step (a 16-byte read-back; call only when logging). */
+  async loss(): Promise<{ loss: number; mse: number; l1: number; ssim: number }> {
+    if (!this.stepped) throw new Error('GpuResidentTrainState.loss(): no step since create()/replace()');
+    return this.lossK.read();
+  }
+
+  /** Copy parameters, Adam state and statistics back to fresh CPU arrays. */
+  async download(): Promise<ResidentSnapshot> {
+    const d = this.device, n = this.scene.count;
+    const rd = (b: GPUBuffer, len: number) => (len > 0 ? readF32(d, b, len) : Promise.resolve(new Float32Array(0)));
+    const [params, moments, sum, count] = await Promise.all([
+      Promise.all(PARAM_GROUPS.map((k) => rd(this.scene[k], n * PARAM_ROW[k]))),
+      Promise.all(PARAM_GROUPS.map((k) => Promise.all([rd(this.groups[k].m, n * PARAM_ROW[k]), rd(this.groups[k].v, n * PARAM_ROW[k])]))),
+      rd(this.statSum, n),
+      rd(this.statCount, n),
+    ]);
+    const [means, logScales, quats, opacityLogits, sh] = params as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    const adam = {} as Record<ParamGroup, AdamState>;
+    PARAM_GROUPS.forEach((k, i) => (adam[k] = { m: moments[i]![0], v: moments[i]![1], t: this.groups[k].t }));
+    return { params: { count: n, means, logScales, quats, opacityLogits, sh }, adam, stats: { sum, count } };
+  }
+
+  /** download() straight into the trainer's objects (params arrays replaced, Adam.load, stats). */
+  async downloadInto(params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats): Promise<void> {
+    const s = await this.download();
+    if (params.count !== s.params.count) throw new Error(`downloadInto: count ${params.count} vs resident ${s.params.count}`);
+    for (const k of PARAM_GROUPS) {
+      params[k] = s.params[k];
+      adam[k].load(s.adam[k]);
+    }
+    stats.sum = s.stats.sum;
+    stats.count = s.stats.count;
+  }
+
+  private releaseState(): void {
+    if (!this.scene) return;
+    for (const k of PARAM_GROUPS) {
+      this.scene[k].destroy();
+      this.groups[k].m.destroy();
+      this.groups[k].v.destroy();
+      this.groups[k].u.destroy();
+    }
+    this.statSum.destroy();
+    this.statCount.destroy();
+  }
+
+  /** Free this state's buffers (not the rasterizer's). */
+  destroy(): void {
+    this.releaseState();
+    for (const t of this.targets.values()) t.buf.destroy();
+    this.targets.clear();
+    this.dRgb?.destroy();
+    this.dRgb = null;
+    this.lossK.destroy();
+    this.statsK.destroy();
+  }
+}

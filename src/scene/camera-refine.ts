@@ -40,6 +40,8 @@ export interface CameraRefineOptions {
   maxRotationStep: number;
   /** largest relative focal change per pass */
   maxFocalStep: number;
+  /** Gauss-Newton iterations per pass (each re-linearises: 8 renders per view) */
+  iterationsPerPass: number;
 }
 
 export const defaultCameraRefineOptions: CameraRefineOptions = {
@@ -51,6 +53,7 @@ export const defaultCameraRefineOptions: CameraRefineOptions = {
   damping: 1e-3,
   maxRotationStep: 0.01,
   maxFocalStep: 0.01,
+  iterationsPerPass: 1,
 };
 
 /** Normal equations of one view: H (7×7, row-major) and b = −Jᵀ W r, with the cost ½ rᵀ W r. */

@@ -10,8 +10,14 @@
  *
  * The maths is the CPU-array path's (rasterize → photoLossAndGrad → backwardArrays → Adam.step →
  * GradStats.add); test/gpu-resident.test.ts checks several steps of both agree. Not covered here:
- * the photometric model (tfjs autodiff) and the MCMC regularisers, which the trainer applies on
- * the CPU arrays.
+ * the MCMC regularisers, which the trainer applies on the CPU arrays.
+ *
+ * The ADOP photometric model (src/gpu/photometric/apply.ts) is optional: give create() (or
+ * setPhotometric()) a PhotometricModel and pass `photometric` in step()'s options; the step is then
+ *   forward → photometric forward → loss → photometric backward (∂L/∂rgb + its 23 parameter
+ *   gradients) → backward → Adam per group + photometric Adam (regulariser, anchor, lr scale),
+ * still without a CPU round trip (its parameters and moments live on the GPU too);
+ * test/gpu-photometric.test.ts compares it with the trainer's tfjs path.
  */
 import type { GpuRasterizer, GaussianBuffers } from '../gpu/raster/rasterizer.js';
 import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../gpu/buffers.js';
@@ -21,6 +27,8 @@ import { GpuGradStats } from '../gpu/optim/accumulate.js';
 import type { Adam, AdamState } from './adam.js';
 import type { GradStats } from './densify.js';
 import type { GaussianParams, RasterCamera, RasterOptions } from './raster/api.js';
+import { GpuPhotometric, applySnapshot, type PhotometricSnapshot } from '../gpu/photometric/apply.js';
+import type { PhotometricModel } from './photometric.js';
 
 export type ParamGroup = 'means' | 'logScales' | 'quats' | 'opacityLogits' | 'sh';
 export const PARAM_GROUPS: readonly ParamGroup[] = ['means', 'logScales', 'quats', 'opacityLogits', 'sh'];
@@ -31,11 +39,32 @@ export interface ResidentSnapshot {
   params: GaussianParams;
   adam: Record<ParamGroup, AdamState>;
   stats: { sum: Float32Array; count: Float32Array };
+  /** the photometric model's state, when the resident state has one */
+  photometric?: PhotometricSnapshot;
+}
+
+/** step() with the photometric model: which rows it uses and how they are stepped. */
+export interface ResidentPhotometricStep {
+  /** PhotometricModel image index (the trainer's view index) */
+  image: number;
+  /** PhotometricModel camera index (TrainView.camIdx) */
+  camera: number;
+  /** multiplier on the initial photometric rates: expLr(step, 1, 0.01, iterations) */
+  lrScale: number;
+  /** step this image's EV/WB (never for the reference image); default true */
+  perImage?: boolean;
+  /** step this camera's vignetting/response; default true */
+  perCamera?: boolean;
+  /** principal point for r² (default: the camera's cx, cy, which radius2(view.cx, view.cy) uses) */
+  cx?: number;
+  cy?: number;
 }
 
 export interface ResidentStepOptions {
   /** add this view's screen-space gradient norms to the densification statistics (default true) */
   accumulateStats?: boolean;
+  /** apply (and train) the photometric model between forward and loss; needs create(…, model) or setPhotometric() */
+  photometric?: ResidentPhotometricStep;
 }
 
 interface GroupState {
@@ -59,6 +88,11 @@ export class GpuResidentTrainState {
   private statCount!: GPUBuffer;
   private readonly targets = new Map<string | number, { buf: GPUBuffer; length: number }>();
   private dRgb: GPUBuffer | null = null;
+  /** photometric output and ∂loss/∂(photometric output) (photometric steps only) */
+  private phOut: GPUBuffer | null = null;
+  private dPred: GPUBuffer | null = null;
+  /** the photometric model's parameters, moments and kernels (null without one) */
+  photometric: GpuPhotometric | null = null;
   private stepped = false;
   /** Gaussians that survived culling in the last step (from the forward's read-back) */
   lastVisible = 0;
@@ -82,16 +116,37 @@ export class GpuResidentTrainState {
    * Upload the parameters, the Adam state (m, v, t, β, ε, colScale of each group) and the
    * statistics. The CPU objects are not kept; later changes to them need replace().
    */
-  static async create(raster: GpuRasterizer, params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats): Promise<GpuResidentTrainState> {
+  static async create(raster: GpuRasterizer, params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats, photometric?: PhotometricModel | null): Promise<GpuResidentTrainState> {
     const d = raster.device;
     const [lossK, adamK, statsK] = await Promise.all([GpuImageLoss.create(d), GpuAdam.create(d), GpuGradStats.create(d)]);
     const s = new GpuResidentTrainState(raster, lossK, adamK, statsK);
     s.replace(params, adam, stats);
+    if (photometric) await s.setPhotometric(photometric);
     return s;
   }
 
-  /** Re-upload everything (e.g. after densification changed the count); targets stay cached. */
-  replace(params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats): void {
+  /**
+   * Upload (or re-upload, e.g. after a checkpoint restore) the photometric model's parameters,
+   * Adam moments and step counts; null drops it. Later CPU changes to the model need this again.
+   */
+  async setPhotometric(model: PhotometricModel | null): Promise<void> {
+    if (!model) {
+      this.photometric?.destroy();
+      this.photometric = null;
+      return;
+    }
+    if (this.photometric) this.photometric.load(model);
+    else this.photometric = await GpuPhotometric.create(this.device, model);
+  }
+
+  /**
+   * Re-upload everything (e.g. after densification changed the count); targets stay cached. The
+   * photometric state is independent of the Gaussians and stays on the GPU as it is, unless a
+   * model is passed (then it is re-uploaded from it, as after a checkpoint restore; it must have
+   * been set by create()/setPhotometric() before).
+   */
+  replace(params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats, photometric?: PhotometricModel): void {
+    if (photometric && !this.photometric) throw new Error('GpuResidentTrainState.replace: no photometric state (use setPhotometric() first)');
     const n = params.count;
     for (const k of PARAM_GROUPS) {
       const want = n * PARAM_ROW[k];
@@ -132,6 +187,7 @@ export class GpuResidentTrainState {
     this.statSum = make('res-stat-sum', stats.sum, n);
     this.statCount = make('res-stat-count', stats.count, n);
     this.stepped = false;
+    if (photometric) this.photometric!.load(photometric);
   }
 
   /** The target image of a view as a GPU buffer, uploaded on first use. */
@@ -155,15 +211,28 @@ export class GpuResidentTrainState {
     const W = cam.width, H = cam.height, P = W * H;
     if (target.length < P * 3) throw new Error(`target has ${target.length} values, expected ${P * 3} for ${W}×${H}`);
     const tgt = this.target(viewKey, target, P * 3);
+    const ph = opts.photometric;
+    if (ph && !this.photometric) throw new Error('GpuResidentTrainState.step: photometric options given but no photometric model (create(…, model) or setPhotometric())');
     const fwd = await this.raster.forward(this.scene, cam, { ...rasterOpts, tileSize: 16 });
     this.lastVisible = fwd.visible;
-    if (!this.dRgb || this.dRgb.size < P * 3 * f32) {
-      this.dRgb?.destroy();
-      this.dRgb = d.createBuffer({ label: 'res-drgb', size: P * 3 * f32, usage: USAGE });
-    }
+    const grow = (b: GPUBuffer | null, label: string) => {
+      if (b && b.size >= P * 3 * f32) return b;
+      b?.destroy();
+      return d.createBuffer({ label, size: P * 3 * f32, usage: USAGE });
+    };
+    this.dRgb = grow(this.dRgb, 'res-drgb');
+    const phView = ph ? { image: ph.image, camera: ph.camera, width: W, height: H, cx: ph.cx ?? cam.cx, cy: ph.cy ?? cam.cy } : null;
     let enc = d.createCommandEncoder({ label: 'resident-loss' });
     let pass = enc.beginComputePass();
-    this.lossK.encode(pass, fwd.rgb, tgt, this.dRgb, W, H, lambdaDssim);
+    if (phView) {
+      this.phOut = grow(this.phOut, 'res-ph-out');
+      this.dPred = grow(this.dPred, 'res-dpred');
+      this.photometric!.encodeForward(pass, phView, fwd.rgb, this.phOut);
+      this.lossK.encode(pass, this.phOut, tgt, this.dPred, W, H, lambdaDssim);
+      this.photometric!.encodeBackward(pass, phView, fwd.rgb, this.dPred, this.dRgb);
+    } else {
+      this.lossK.encode(pass, fwd.rgb, tgt, this.dRgb, W, H, lambdaDssim);
+    }
     pass.end();
     d.queue.submit([enc.finish()]);
     const g = this.raster.backward(fwd, this.dRgb);
@@ -177,6 +246,7 @@ export class GpuResidentTrainState {
       this.adamK.encode(pass, s.u, { param: this.scene[k], m: s.m, v: s.v, grad: g[k] }, n * PARAM_ROW[k]);
     }
     if (opts.accumulateStats ?? true) this.statsK.encode(pass, { gradNorm: g.means2dGradNorm, sum: this.statSum, count: this.statCount }, n, W, H);
+    if (ph && phView) this.photometric!.encodeStep(pass, phView, ph);
     pass.end();
     d.queue.submit([enc.finish()]);
     this.stepped = true;
@@ -188,25 +258,36 @@ export class GpuResidentTrainState {
     return this.lossK.read();
   }
 
-  /** Copy parameters, Adam state and statistics back to fresh CPU arrays. */
+  /** Copy parameters, Adam state and statistics (and the photometric state, if any) back to fresh CPU arrays. */
   async download(): Promise<ResidentSnapshot> {
     const d = this.device, n = this.scene.count;
     const rd = (b: GPUBuffer, len: number) => (len > 0 ? readF32(d, b, len) : Promise.resolve(new Float32Array(0)));
-    const [params, moments, sum, count] = await Promise.all([
+    const [params, moments, sum, count, photometric] = await Promise.all([
       Promise.all(PARAM_GROUPS.map((k) => rd(this.scene[k], n * PARAM_ROW[k]))),
       Promise.all(PARAM_GROUPS.map((k) => Promise.all([rd(this.groups[k].m, n * PARAM_ROW[k]), rd(this.groups[k].v, n * PARAM_ROW[k])]))),
       rd(this.statSum, n),
       rd(this.statCount, n),
+      this.photometric ? this.photometric.download() : Promise.resolve(undefined),
     ]);
     const [means, logScales, quats, opacityLogits, sh] = params as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
     const adam = {} as Record<ParamGroup, AdamState>;
     PARAM_GROUPS.forEach((k, i) => (adam[k] = { m: moments[i]![0], v: moments[i]![1], t: this.groups[k].t }));
-    return { params: { count: n, means, logScales, quats, opacityLogits, sh }, adam, stats: { sum, count } };
+    const snap: ResidentSnapshot = { params: { count: n, means, logScales, quats, opacityLogits, sh }, adam, stats: { sum, count } };
+    if (photometric) snap.photometric = photometric;
+    return snap;
   }
 
-  /** download() straight into the trainer's objects (params arrays replaced, Adam.load, stats). */
-  async downloadInto(params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats): Promise<void> {
+  /**
+   * download() straight into the trainer's objects (params arrays replaced, Adam.load, stats) and,
+   * when given, the PhotometricModel (ev/wb/vig/resp overwritten in place, its four Adam.load()).
+   */
+  async downloadInto(params: GaussianParams, adam: Record<ParamGroup, Adam>, stats: GradStats, photometric?: PhotometricModel | null): Promise<void> {
     const s = await this.download();
+    if (photometric) {
+      if (!s.photometric) throw new Error('downloadInto: no resident photometric state to copy into the model');
+      if (photometric.imageNames.length !== this.photometric!.images || photometric.cameraIds.length !== this.photometric!.cameras) throw new Error('downloadInto: photometric model has a different number of images or cameras');
+      applySnapshot(photometric, s.photometric);
+    }
     if (params.count !== s.params.count) throw new Error(`downloadInto: count ${params.count} vs resident ${s.params.count}`);
     for (const k of PARAM_GROUPS) {
       params[k] = s.params[k];
@@ -235,6 +316,11 @@ export class GpuResidentTrainState {
     this.targets.clear();
     this.dRgb?.destroy();
     this.dRgb = null;
+    this.phOut?.destroy();
+    this.dPred?.destroy();
+    this.phOut = this.dPred = null;
+    this.photometric?.destroy();
+    this.photometric = null;
     this.lossK.destroy();
     this.statsK.destroy();
   }

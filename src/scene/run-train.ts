@@ -9,7 +9,7 @@ import { Workspace } from '../pipeline/workspace.js';
 import { findColmapModelDir, readColmapModel, writeColmapModel } from '../io/colmap.js';
 import { writeGaussianPly } from '../io/ply.js';
 import { writeSpz } from '../io/spz.js';
-import type { SparseModel } from '../io/colmap-model.js';
+import { CAMERA_MODELS, type SparseModel } from '../io/colmap-model.js';
 import { matToQuat } from '../geometry/rotation.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fsx.js';
@@ -141,7 +141,14 @@ export async function writeSceneOutputs(ws: Workspace, trainer: Trainer, model: 
   await writeSpz(path.join(ws.sceneDir, 'splats.spz'), trainer.params, sh);
   if (trainer.photometric) await writeJsonAtomic(path.join(ws.sceneDir, 'photometric.json'), trainer.photometric.toJson());
   if (trainer.poses) {
-    const refined: SparseModel = { cameras: model.cameras, points3D: model.points3D, images: new Map() };
+    // focal refinement is a relative scale per camera, so it applies to the full-resolution model
+    const cameras = new Map([...model.cameras].map(([id, cam]) => {
+      const k = trainer.data.cameraIds.indexOf(id);
+      const s = k >= 0 ? trainer.poses!.focalScale[k]! : 1;
+      const names: readonly string[] = CAMERA_MODELS[cam.model].params;
+      return [id, { ...cam, params: cam.params.map((v, i) => (['f', 'fx', 'fy'].includes(names[i] ?? '') ? v * s : v)) }];
+    }));
+    const refined: SparseModel = { cameras, points3D: model.points3D, images: new Map() };
     for (const [id, im] of model.images) {
       const v = trainer.data.views.find((x) => x.imageId === id);
       if (!v) { refined.images.set(id, im); continue; }

@@ -48,8 +48,8 @@ export interface TrainOptions {
    *  of the run, so the cameras align to the initial geometry before the scene can bend to them */
   cameraWarmup: number;
   camera: CameraRefineOptions;
-  /** keep parameters, Adam state and the loss on the GPU between densification steps (GPU
-   *  backend, no photometric model, default strategy); false = the CPU-array path */
+  /** keep parameters, Adam state, the photometric model and the loss on the GPU between
+   *  densification steps (GPU backend, default strategy); false = the CPU-array path */
   resident: boolean;
   /** resident path: read the loss back every this many steps (StepInfo holds the latest) */
   lossEvery: number;
@@ -197,7 +197,7 @@ export class Trainer {
   /** The GPU rasterizer when the resident path applies (see TrainOptions.resident). */
   private residentRaster(): GpuRasterizer | null {
     const o = this.opts;
-    if (!o.resident || this.photometric || o.strategy !== 'default') return null;
+    if (!o.resident || o.strategy !== 'default') return null;
     return (this.backend as { raster?: GpuRasterizer }).raster ?? null;
   }
 
@@ -207,7 +207,7 @@ export class Trainer {
    */
   async sync(): Promise<void> {
     if (!this.resident || !this.residentAhead) return;
-    await this.resident.downloadInto(this.params, this.adam, this.stats);
+    await this.resident.downloadInto(this.params, this.adam, this.stats, this.photometric ?? undefined);
     this.params = { ...this.params };
     this.residentAhead = false;
   }
@@ -320,26 +320,30 @@ export class Trainer {
     if (!poses) return 0;
     await this.sync();
     const shDegree = shDegreeAt(this.step, this.schedule, this.opts.maxShDegree);
-    const systems = [];
-    for (const vi of this.trainViews) {
-      const cam = this.camera(vi);
-      const view = this.data.views[vi]!;
-      const c = this.data.center;
-      const depth = Math.max(1e-6, Math.abs(cam.R[6]! * c[0]! + cam.R[7]! * c[1]! + cam.R[8]! * c[2]! + cam.t[2]!));
-      systems.push(await viewNormalEquations((k) => this.predict(vi, k, shDegree), cam, view.target, depth, this.opts.camera));
+    let firstCost = 0;
+    for (let it = 0; it < Math.max(1, this.opts.camera.iterationsPerPass); it++) {
+      const systems = [];
+      for (const vi of this.trainViews) {
+        const cam = this.camera(vi);
+        const view = this.data.views[vi]!;
+        const c = this.data.center;
+        const depth = Math.max(1e-6, Math.abs(cam.R[6]! * c[0]! + cam.R[7]! * c[1]! + cam.R[8]! * c[2]! + cam.t[2]!));
+        systems.push(await viewNormalEquations((k) => this.predict(vi, k, shDegree), cam, view.target, depth, this.opts.camera));
+      }
+      const cameraCount = poses.focalScale.length;
+      const steps = solveCameraSteps(
+        systems,
+        this.trainViews.map((vi) => this.data.views[vi]!.camIdx),
+        cameraCount,
+        this.trainViews.map((_, k) => k === 0),
+        this.opts.refineFocal,
+        this.opts.camera,
+      );
+      this.trainViews.forEach((vi, k) => poses.applyPoseStep(vi, steps.pose[k]!));
+      for (let c = 0; c < cameraCount; c++) poses.focalScale[c]! *= 1 + steps.focal[c]!;
+      if (it === 0) firstCost = systems.reduce((a, s) => a + s.cost, 0);
     }
-    const cameraCount = poses.focalScale.length;
-    const steps = solveCameraSteps(
-      systems,
-      this.trainViews.map((vi) => this.data.views[vi]!.camIdx),
-      cameraCount,
-      this.trainViews.map((_, k) => k === 0),
-      this.opts.refineFocal,
-      this.opts.camera,
-    );
-    this.trainViews.forEach((vi, k) => poses.applyPoseStep(vi, steps.pose[k]!));
-    for (let c = 0; c < cameraCount; c++) poses.focalScale[c]! *= 1 + steps.focal[c]!;
-    return systems.reduce((a, s) => a + s.cost, 0);
+    return firstCost;
   }
 
   /**
@@ -351,13 +355,16 @@ export class Trainer {
     const o = this.opts, s = this.schedule;
     if (!this.resident) {
       const { GpuResidentTrainState } = await import('./gpu-resident.js');
-      this.resident = await GpuResidentTrainState.create(raster, this.params, this.adam, this.stats);
+      this.resident = await GpuResidentTrainState.create(raster, this.params, this.adam, this.stats, this.photometric ?? undefined);
     }
     const res = this.resident;
     const frozen = this.step < this.cameraSchedule().warmupUntil;
     const lrs = { means: frozen ? 0 : this.adam.means.lr, logScales: this.adam.logScales.lr, quats: this.adam.quats.lr, opacityLogits: this.adam.opacityLogits.lr, sh: this.adam.sh.lr };
     const densifying = o.densify && !frozen;
-    await res.step(vi, view.target, cam, this.rasterOptions(shDegree), lrs, o.lambdaDssim, { accumulateStats: densifying && this.step + 1 <= s.densifyUntil });
+    await res.step(vi, view.target, cam, this.rasterOptions(shDegree), lrs, o.lambdaDssim, {
+      accumulateStats: densifying && this.step + 1 <= s.densifyUntil,
+      photometric: this.photometric ? { image: vi, camera: view.camIdx, lrScale: expLr(this.step, 1, 0.01, o.iterations), cx: view.cx, cy: view.cy } : undefined,
+    });
     this.residentAhead = true;
     this.step++;
     if (this.step % Math.max(1, o.lossEvery) === 0 || this.step >= o.iterations || !Number.isFinite(this.residentLoss.loss)) {
@@ -521,7 +528,7 @@ export class Trainer {
     }
     this.step = meta.step;
     this.rng.state = meta.rng;
-    if (this.resident) this.resident.replace(this.params, this.adam, this.stats);
+    if (this.resident) this.resident.replace(this.params, this.adam, this.stats, this.photometric ?? undefined);
     this.order = meta.order;
     this.orderPos = meta.orderPos;
   }

@@ -21,7 +21,13 @@ export const usage = `r2s train -w <workspace> [options]
   --checkpoint-every N  steps between checkpoints (default iterations/10)
   --photometric / --no-photometric   ADOP exposure/WB/vignetting/response model
                         (default: on for real captures, off for synthetic ones)
-  --refine-cameras      refine camera poses (writes scene/sparse-refined/)
+  --refine-cameras      refine camera poses and per-camera focal lengths by Gauss-Newton passes
+                        against the scene (writes scene/sparse-refined/)
+  --no-refine-focal     with --refine-cameras: keep the focal lengths
+  --camera-warmup F     with --refine-cameras: freeze Gaussian positions (and densification) for
+                        this fraction of the run while the cameras align (default 0)
+  --no-resident         keep parameters on the CPU between steps (default: GPU-resident when the
+                        GPU rasterizer is used, the photometric model is off and the strategy is default)
   --strategy S          default | mcmc (densification)
   --max-gaussians N     Gaussian budget (MCMC cap; growth cap for default)
   --sh-degree D         maximum SH degree (default 3)
@@ -43,6 +49,9 @@ export async function run(argv: string[]): Promise<number> {
     photometric: { type: 'boolean' },
     'no-photometric': { type: 'boolean' },
     'refine-cameras': { type: 'boolean' },
+    'no-refine-focal': { type: 'boolean' },
+    'camera-warmup': { type: 'string' },
+    'no-resident': { type: 'boolean' },
     strategy: { type: 'string' },
     'max-gaussians': { type: 'string' },
     'sh-degree': { type: 'string' },
@@ -68,6 +77,8 @@ export async function run(argv: string[]): Promise<number> {
   const tfBackend = (values['tf-backend'] ?? 'auto') as TfBackendChoice;
   if (!['auto', 'cpu', 'webgpu'].includes(tfBackend)) throw new UserError('--tf-backend must be auto, cpu or webgpu');
   const shDegree = num(values['sh-degree'], 'sh-degree', 3);
+  const cameraWarmup = num(values['camera-warmup'], 'camera-warmup', 0);
+  if (!(cameraWarmup >= 0 && cameraWarmup < 1)) throw new UserError('--camera-warmup must be a fraction in [0, 1)');
   if (![0, 1, 2, 3].includes(shDegree)) throw new UserError('--sh-degree must be 0..3');
   const o: RunTrainOptions = {
     ...defaultTrainOptions,
@@ -76,6 +87,9 @@ export async function run(argv: string[]): Promise<number> {
     maxShDegree: shDegree,
     photometric,
     refineCameras: Boolean(values['refine-cameras']),
+    refineFocal: !values['no-refine-focal'],
+    cameraWarmup,
+    resident: !values['no-resident'],
     strategy,
     maxGaussians,
     densify: !values['no-densify'],
@@ -87,7 +101,7 @@ export async function run(argv: string[]): Promise<number> {
     tfBackend,
   };
   // Options that decide the result (not how we get there) make the stage record.
-  const { resume: _r, checkpointEvery: _c, backend: _b, tfBackend: _t, silent: _s, ...recorded } = o;
+  const { resume: _r, checkpointEvery: _c, backend: _b, tfBackend: _t, silent: _s, resident: _g, lossEvery: _l, ...recorded } = o;
   const res = await ws.runStage('train', {
     inputs: [path.relative(ws.root, sparseDirOf(ws)) || '.', 'images'],
     options: recorded as unknown as Record<string, unknown>,

@@ -19,3 +19,14 @@ describe('headless NVIDIA Vulkan ICD fix', () => {
     expect(planNvidiaIcdFix({ ...base, stockLibraryPath: 'libGLX_nvidia.so.0', display: ':0' })).toBeNull();
   });
 });
+
+describe('the navigator global set for tfjs-webgpu', () => {
+  it('does not break libraries loaded after it that sniff navigator (exifr read navigator.userAgent)', async () => {
+    const { getDevice } = await import('../src/gpu/device.js');
+    await getDevice(); // sets globalThis.navigator (with or without an adapter)
+    const { readFileSync } = await import('node:fs');
+    const { readExif } = await import('../src/io/exif.js'); // loads exifr now, after the global exists
+    const info = await readExif(new Uint8Array(readFileSync(new URL('../samples/lund/' + (await import('node:fs')).readdirSync(new URL('../samples/lund/', import.meta.url)).find((f) => f.endsWith('.jpg'))!, import.meta.url))));
+    expect(info).toBeTruthy();
+  });
+});

@@ -163,7 +163,9 @@ async function createContext(): Promise<GpuContext | null> {
       /* read-only navigator: tfjs interop then needs setting up by the caller */
     }
   } else {
-    (globalThis as { navigator?: unknown }).navigator = { gpu };
+    // Node 20 has no navigator. Libraries that sniff it (exifr reads navigator.userAgent) must not
+    // crash once it exists, so it gets a userAgent too.
+    (globalThis as { navigator?: unknown }).navigator = { gpu, userAgent: `Node.js/${process.version}` };
   }
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) {

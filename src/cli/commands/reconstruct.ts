@@ -47,8 +47,10 @@ export async function run(argv: string[]): Promise<number> {
     let mod: CommandModule;
     try {
       mod = (await import(`./${name}.js`)) as CommandModule;
-    } catch {
-      throw new UserError(`stage '${name}' is not available in this build`);
+    } catch (e) {
+      // only a missing module means "not in this build"; anything else is a real failure to report
+      if ((e as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') throw new UserError(`stage '${name}' is not available in this build`);
+      throw e;
     }
     info(`== ${name}`);
     const t0 = Date.now();

@@ -1,9 +1,8 @@
 /**
  * The WGSL rasterizer (src/gpu/raster/) behind the RasterBackend interface, through its CPU-array
- * API: parameters are uploaded each step and the image and gradients read back. The trainer keeps
- * its parameters and Adam state in typed arrays (densification reshapes them every few hundred
- * steps), so the upload/read-back is the price of one code path for both backends; it is small
- * next to the rasterization itself at the sizes measured in bench/train.ts.
+ * API: parameters are uploaded and the image and gradients read back per render. The trainer uses
+ * this for camera passes, evaluation and its CPU-array path; its GPU-resident path
+ * (gpu-resident.ts) drives `raster` directly on buffers that stay on the device.
  */
 import type { RasterBackend, RenderPass } from './backend.js';
 import type { GaussianParams, RasterCamera, RasterOptions } from './raster/api.js';

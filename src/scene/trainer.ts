@@ -1,8 +1,15 @@
 /**
  * The optimisation loop: random view order (seeded), render, photometric model, 0.8·L1 + 0.2·D-SSIM,
  * rasterizer backward, per-group Adam (3DGS learning rates, exponential position schedule), SH
- * degree raised on schedule, adaptive density control or MCMC, optional camera refinement.
- * All state lives in plain typed arrays, so a checkpoint restores it exactly.
+ * degree raised on schedule, adaptive density control or MCMC, optional camera refinement
+ * (Gauss-Newton passes every few hundred steps, camera-refine.ts).
+ *
+ * Two paths compute the same step: the CPU-array path (parameters uploaded, image and gradients
+ * read back; the TypeScript/tfjs maths, and the only path for the reference rasterizer and MCMC)
+ * and, on the GPU rasterizer, the GPU-resident path (gpu-resident.ts: WGSL loss, photometric
+ * model and Adam, no per-step traffic). Plain typed arrays stay the canonical state: the resident
+ * path syncs them back before densification, camera passes and checkpoints, so a checkpoint
+ * restores either path exactly.
  */
 import type { GaussianParams, RasterCamera, RasterGradients, RasterOptions } from './raster/api.js';
 import { defaultRasterOptions } from './raster/api.js';

@@ -26,8 +26,8 @@ export const usage = `r2s train -w <workspace> [options]
   --no-refine-focal     with --refine-cameras: keep the focal lengths
   --camera-warmup F     with --refine-cameras: freeze Gaussian positions (and densification) for
                         this fraction of the run while the cameras align (default 0)
-  --no-resident         keep parameters on the CPU between steps (default: GPU-resident when the
-                        GPU rasterizer is used, the photometric model is off and the strategy is default)
+  --no-resident         keep parameters on the CPU between steps (default: GPU-resident whenever
+                        the GPU rasterizer is used with the default strategy)
   --strategy S          default | mcmc (densification)
   --max-gaussians N     Gaussian budget (MCMC cap; growth cap for default)
   --sh-degree D         maximum SH degree (default 3)

@@ -15,7 +15,7 @@ import { GpuResidentTrainState, PARAM_GROUPS, PARAM_ROW, type ParamGroup } from 
 import { Adam } from '../src/scene/adam.js';
 import { GradStats } from '../src/scene/densify.js';
 import { photoLossAndGrad } from '../src/scene/image-loss.js';
-import { defaultRasterOptions, type RasterCamera } from '../src/scene/raster/api.js';
+import { defaultRasterOptions, type RasterCamera } from '../src/core/raster.js';
 
 const env = (k: string, d: number) => Number(process.env[`R2S_BENCH_${k}`] ?? d);
 const N = env('N', 100_000), size = env('SIZE', 256), steps = env('STEPS', 3), shDegree = env('SH', 0);

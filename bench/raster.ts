@@ -7,7 +7,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { getDevice } from '../src/gpu/device.js';
-import { benchRaster, type RasterBenchResult } from '../src/gpu/raster/bench-raster.js';
+import { benchRaster, type RasterBenchResult } from '../src/scene/raster/bench-raster.js';
 import { writeJsonAtomic } from '../src/util/fsx.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -19,7 +19,7 @@ import { parseIntrinsics } from '../src/sfm/intrinsics.js';
 import { cameraCentre } from '../src/sfm/frame.js';
 import { writeJsonAtomic } from '../src/util/fsx.js';
 import { matToQuat } from '../src/geometry/rotation.js';
-import type { SparseModel } from '../src/io/colmap-model.js';
+import type { SparseModel } from '../src/core/sparse-model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..');

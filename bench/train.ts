@@ -23,7 +23,7 @@ import { initTf, tf } from '../src/scene/tf.js';
 import { getDevice } from '../src/gpu/device.js';
 import { rotationAngleDeg, cameraCenter, logSO3, matMul3, transpose3, matToQuat } from '../src/geometry/rotation.js';
 import { evaluatePoses } from '../src/eval/poses.js';
-import type { SparseModel } from '../src/io/colmap-model.js';
+import type { SparseModel } from '../src/core/sparse-model.js';
 import { initFromPoints, randomPoints } from '../src/scene/gaussians.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bundleAdjust, JAC_STRIDE, projectWithJacobian, type BACamera, type BAProblem } from '../src/sfm/bundle.js';
 import { projectPoint } from '../src/geometry/camera-model.js';
 import { expSO3, matMul3, matToQuat, quatToMat, rotationDistanceDeg, cameraCenter } from '../src/geometry/rotation.js';
-import type { CameraModelName } from '../src/io/colmap-model.js';
+import type { CameraModelName } from '../src/core/camera.js';
 import { rng } from './geometry-helpers.js';
 
 const MODELS: Array<[CameraModelName, number[]]> = [

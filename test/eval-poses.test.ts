@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { evaluatePoses, loadGroundTruthW2C, nearestRotation } from '../src/eval/poses.js';
-import { emptyModel, type SparseModel } from '../src/io/colmap-model.js';
+import { emptyModel, type SparseModel } from '../src/core/sparse-model.js';
 import { expSO3, matMul3, matToQuat, matVec3, transpose3 } from '../src/geometry/rotation.js';
 import { UserError } from '../src/util/errors.js';
 import { rng } from './geometry-helpers.js';

@@ -3,7 +3,7 @@ import { choleskySolve, realPolyRoots, polyMul, svd, symmetricEigen, nullSpace, 
 import { projectPoint, unprojectPixel } from '../src/geometry/camera-model.js';
 import { robustSimilarity, umeyama } from '../src/geometry/umeyama.js';
 import { expSO3, rotationDistanceDeg } from '../src/geometry/rotation.js';
-import type { Camera, CameraModelName } from '../src/io/colmap-model.js';
+import type { Camera, CameraModelName } from '../src/core/camera.js';
 import { rng } from './geometry-helpers.js';
 
 describe('linalg', () => {

@@ -7,7 +7,7 @@ import { triangulateDLT, triangulationAngleDeg } from '../src/geometry/triangula
 import { estimatePnP, p3p } from '../src/geometry/pnp.js';
 import { projectPoint } from '../src/geometry/camera-model.js';
 import { cameraCenter, rotationDistanceDeg } from '../src/geometry/rotation.js';
-import type { Camera } from '../src/io/colmap-model.js';
+import type { Camera } from '../src/core/camera.js';
 import { randomPoints, randomPose, rng, transform } from './geometry-helpers.js';
 
 const cam: Camera = { id: 1, model: 'SIMPLE_RADIAL', width: 1600, height: 1200, params: [1400, 800, 600, -0.05] };

@@ -1,8 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { getDevice } from '../src/gpu/device.js';
-import { GpuPhotometric, PHOTOMETRIC_KEYS, type PhotometricView } from '../src/gpu/photometric/apply.js';
+import { GpuPhotometric, type PhotometricView } from '../src/gpu/photometric/apply.js';
+import { PHOTOMETRIC_KEYS } from '../src/core/photometric.js';
 import { tf, initTf } from '../src/scene/tf.js';
-import { PhotometricModel, applyPhotometric, radius2, RESPONSE_SEGMENTS } from '../src/scene/photometric.js';
+import { PhotometricModel, applyPhotometric, radius2 } from '../src/scene/photometric.js';
+import { RESPONSE_SEGMENTS } from '../src/core/photometric.js';
 import { GpuRasterizer } from '../src/gpu/raster/rasterizer.js';
 import { GpuResidentTrainState, PARAM_GROUPS, PARAM_ROW, type ParamGroup } from '../src/scene/gpu-resident.js';
 import { Adam } from '../src/scene/adam.js';
@@ -10,7 +12,8 @@ import { GradStats } from '../src/scene/densify.js';
 import { photoLossAndGrad } from '../src/scene/image-loss.js';
 import { expLr } from '../src/scene/schedule.js';
 import { cloneGaussians } from '../src/scene/gaussians.js';
-import { defaultRasterOptions, type GaussianParams, type RasterCamera } from '../src/scene/raster/api.js';
+import { defaultRasterOptions, type RasterCamera } from '../src/core/raster.js';
+import { type GaussianParams } from '../src/core/gaussians.js';
 import { randomScene, rng } from '../src/scene/raster/random-scene.js';
 
 const ctx = await getDevice();

@@ -6,7 +6,8 @@ import { Adam } from '../src/scene/adam.js';
 import { GradStats } from '../src/scene/densify.js';
 import { photoLossAndGrad } from '../src/scene/image-loss.js';
 import { cloneGaussians } from '../src/scene/gaussians.js';
-import { defaultRasterOptions, type GaussianParams, type RasterCamera } from '../src/scene/raster/api.js';
+import { defaultRasterOptions, type RasterCamera } from '../src/core/raster.js';
+import { type GaussianParams } from '../src/core/gaussians.js';
 import { randomScene } from '../src/scene/raster/random-scene.js';
 
 const ctx = await getDevice();

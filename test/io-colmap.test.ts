@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readColmapModel, writeColmapModel } from '../src/io/colmap.js';
-import { CAMERA_MODELS, type CameraModelName, type SparseModel, emptyModel } from '../src/io/colmap-model.js';
+import { CAMERA_MODELS, type CameraModelName } from '../src/core/camera.js';
+import { type SparseModel, emptyModel } from '../src/core/sparse-model.js';
 import { quatToMat } from '../src/geometry/rotation.js';
 import { UserError } from '../src/util/errors.js';
 

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readTransforms, writeTransforms, modelToTransforms, flipCameraAxes, type TransformsJson } from '../src/io/nerfstudio.js';
 import { readColmapModel } from '../src/io/colmap.js';
-import { type SparseModel, emptyModel, pinholeOf } from '../src/io/colmap-model.js';
+import { type SparseModel, emptyModel } from '../src/core/sparse-model.js';
+import { pinholeOf } from '../src/core/camera.js';
 import { quatToMat, matMul3, matVec3, transpose3, rotationAngleDeg, cameraCenter, type Mat3, type Vec3 } from '../src/geometry/rotation.js';
 import { UserError } from '../src/util/errors.js';
 

@@ -6,7 +6,7 @@ import {
   writeGaussianPly, readGaussianPly, encodeGaussianPly, decodeGaussianPly, gaussianPlyProperties,
   readPointCloudPly, writePointCloudPly, decodePointCloudPly,
 } from '../src/io/ply.js';
-import type { GaussianParams } from '../src/scene/raster/api.js';
+import type { GaussianParams } from '../src/core/gaussians.js';
 import { UserError } from '../src/util/errors.js';
 
 const tmp = (): string => mkdtempSync(path.join(os.tmpdir(), 'r2s-ply-'));

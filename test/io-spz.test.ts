@@ -5,7 +5,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { encodeSpz, decodeSpz, writeSpz, readSpz, encodeSpzRaw, type SpzContents } from '../src/io/spz.js';
 import { encodeGaussianPly } from '../src/io/ply.js';
-import type { GaussianParams } from '../src/scene/raster/api.js';
+import type { GaussianParams } from '../src/core/gaussians.js';
 import { UserError } from '../src/util/errors.js';
 
 function rng(seed: number): () => number {

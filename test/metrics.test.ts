@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { psnr, mse, ssim, gaussianTaps, SSIM_C1, SSIM_C2 } from '../src/scene/metrics.js';
+import { psnr, mse, ssim } from '../src/scene/metrics.js';
+import { gaussianTaps, SSIM_C1, SSIM_C2 } from '../src/core/ssim.js';
 import { photoLossAndGrad } from '../src/scene/image-loss.js';
 import { Rng } from '../src/util/rng.js';
 

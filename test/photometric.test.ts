@@ -7,7 +7,7 @@ import { renderSyntheticCapture } from '../src/synthetic/generate.js';
 import { captureTrainData } from '../src/synthetic/workspace.js';
 import { Trainer, defaultTrainOptions } from '../src/scene/trainer.js';
 import { ReferenceBackend, rasterOp } from '../src/scene/backend.js';
-import { defaultRasterOptions } from '../src/scene/raster/api.js';
+import { defaultRasterOptions } from '../src/core/raster.js';
 import { evaluateViews } from '../src/scene/evaluate.js';
 import { Rng } from '../src/util/rng.js';
 

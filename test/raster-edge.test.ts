@@ -5,7 +5,8 @@
 import { describe, it, expect } from 'vitest';
 import { getDevice } from '../src/gpu/device.js';
 import { GpuRasterizer } from '../src/gpu/raster/rasterizer.js';
-import { defaultRasterOptions, type GaussianParams, type RasterCamera, type RasterOptions } from '../src/scene/raster/api.js';
+import { defaultRasterOptions, type RasterCamera, type RasterOptions } from '../src/core/raster.js';
+import { type GaussianParams } from '../src/core/gaussians.js';
 import { rasterizeReference, rasterizeReferenceBackward } from '../src/scene/raster/reference.js';
 import { rng } from '../src/scene/raster/random-scene.js';
 

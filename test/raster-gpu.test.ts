@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { getDevice } from '../src/gpu/device.js';
 import { GpuRasterizer } from '../src/gpu/raster/rasterizer.js';
-import { defaultRasterOptions, type RasterOptions } from '../src/scene/raster/api.js';
+import { defaultRasterOptions, type RasterOptions } from '../src/core/raster.js';
 import { rasterizeReference, rasterizeReferenceBackward } from '../src/scene/raster/reference.js';
 import { randomScene, rng } from '../src/scene/raster/random-scene.js';
 

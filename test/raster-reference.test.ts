@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { defaultRasterOptions, type RasterCamera, type RasterOptions } from '../src/scene/raster/api.js';
+import { defaultRasterOptions, type RasterCamera, type RasterOptions } from '../src/core/raster.js';
 import { rasterizeReference, rasterizeReference64, rasterizeReferenceBackward64, rasterizeReferenceBackward, type RasterGradients64 } from '../src/scene/raster/reference.js';
 import type { ParamsLike } from '../src/scene/raster/projection.js';
 import { randomScene, rng } from '../src/scene/raster/random-scene.js';

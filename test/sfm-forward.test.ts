@@ -7,7 +7,7 @@
  * errors after similarity alignment.
  */
 import { describe, expect, it } from 'vitest';
-import type { Camera } from '../src/io/colmap-model.js';
+import type { Camera } from '../src/core/camera.js';
 import { verifyPair } from '../src/sfm/verify.js';
 import { IncrementalMapper, defaultMapperOptions, type MapperOptions } from '../src/sfm/mapper.js';
 import { evaluatePoses } from '../src/eval/poses.js';

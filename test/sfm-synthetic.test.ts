@@ -4,7 +4,8 @@
  * correspondences plus 10 % wrong ones. The recovered poses must match the truth to ≤ 0.01°.
  */
 import { describe, expect, it } from 'vitest';
-import type { Camera, SparseModel } from '../src/io/colmap-model.js';
+import type { Camera } from '../src/core/camera.js';
+import type { SparseModel } from '../src/core/sparse-model.js';
 import { matMul3, expSO3, matToQuat } from '../src/geometry/rotation.js';
 import { verifyPair } from '../src/sfm/verify.js';
 import { IncrementalMapper, defaultMapperOptions } from '../src/sfm/mapper.js';

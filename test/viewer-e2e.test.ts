@@ -16,7 +16,7 @@ import { ensureViewerBuild } from '../src/viewer-server/build.js';
 import { writeGaussianPly } from '../src/io/ply.js';
 import { writeSpz } from '../src/io/spz.js';
 import type { SynthCapture } from '../src/synthetic/generate.js';
-import type { GaussianParams } from '../src/scene/raster/api.js';
+import type { GaussianParams } from '../src/core/gaussians.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** measured 31–36 dB on this scene (Spark's 8-bit colours and sort vs the float reference) */

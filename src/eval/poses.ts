@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { SparseModel } from '../io/colmap-model.js';
+import type { SparseModel } from '../core/sparse-model.js';
 import { UserError } from '../util/errors.js';
 import { symmetricEigen } from '../geometry/linalg.js';
 import { quatToMat, rotationDistanceDeg, matMul3, transpose3, matVec3 } from '../geometry/rotation.js';

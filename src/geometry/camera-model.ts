@@ -3,7 +3,7 @@
  * inverse, pixel → undistorted normalised image coordinates. Parameter orders as CAMERA_MODELS in
  * src/io/colmap-model.ts; pixel centres at +0.5 like COLMAP (the caller's observations use the same).
  */
-import type { Camera, CameraModelName } from '../io/colmap-model.js';
+import type { Camera, CameraModelName } from '../core/camera.js';
 
 /** Indices of fx, fy, cx, cy in the parameter vector of a model (fx === fy for single-focal models). */
 export function intrinsicIndices(model: CameraModelName): { fx: number; fy: number; cx: number; cy: number; extra: number[] } {

@@ -2,7 +2,7 @@
  * Absolute pose (x_cam = R X + t) from 2D–3D correspondences: Grunert's P3P (quartic in the ratio of
  * depths) inside LO-RANSAC, then Levenberg–Marquardt on the reprojection error of the inliers.
  */
-import type { Camera } from '../io/colmap-model.js';
+import type { Camera } from '../core/camera.js';
 import { meanFocal, unprojectPixel } from './camera-model.js';
 import { polyAdd, polyEval, polyMul, realPolyRoots } from './linalg.js';
 import { loRansac, solveSmall, type RansacOptions, type RansacResult } from './ransac.js';

@@ -6,7 +6,7 @@
  * fundamental (seven/eight-point) and homography (DLT) follow.
  */
 import { mulberry32 } from '../util/rng.js';
-import type { Camera } from '../io/colmap-model.js';
+import type { Camera } from '../core/camera.js';
 import { meanFocal, unprojectPixel } from './camera-model.js';
 import { essentialFivePoint, recoverPose } from './essential.js';
 import { epipolarDesign, fundamentalEightPoint, fundamentalSevenPoint, sampsonError } from './fundamental.js';

@@ -6,7 +6,8 @@
 import { promises as fs, statSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { type SparseModel, pinholeOf } from '../io/colmap-model.js';
+import { type SparseModel } from '../core/sparse-model.js';
+import { pinholeOf } from '../core/camera.js';
 import { readColmapModel, writeColmapModel, findColmapModelDir, detectColmapFormats } from '../io/colmap.js';
 import { readTransforms } from '../io/nerfstudio.js';
 import { readPointCloudPly } from '../io/ply.js';

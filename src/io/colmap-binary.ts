@@ -6,7 +6,8 @@
  *   points3D.bin  u64 count; per point: u64 id, f64 xyz, u8 rgb, f64 error, u64 track length,
  *                 then track length × (u32 image id, u32 point2D index)
  */
-import { CAMERA_MODELS, type Camera, type CameraModelName, type Image, type Point3D, type SparseModel, emptyModel } from './colmap-model.js';
+import { CAMERA_MODELS, type Camera, type CameraModelName } from '../core/camera.js';
+import { type Image, type Point3D, type SparseModel, emptyModel } from '../core/sparse-model.js';
 import { sortedValues } from './colmap-text.js';
 import { UserError } from '../util/errors.js';
 

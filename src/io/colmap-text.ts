@@ -5,7 +5,8 @@
  * images.txt has two lines per image; as in COLMAP's own reader, the line after an image's header
  * is its observation line even when empty (comments are skipped only between records).
  */
-import { CAMERA_MODELS, type Camera, type CameraModelName, type Image, type Point3D, type SparseModel, emptyModel } from './colmap-model.js';
+import { CAMERA_MODELS, type Camera, type CameraModelName } from '../core/camera.js';
+import { type Image, type Point3D, type SparseModel, emptyModel } from '../core/sparse-model.js';
 import { UserError } from '../util/errors.js';
 
 const modelNames = Object.keys(CAMERA_MODELS) as CameraModelName[];

@@ -5,7 +5,7 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import type { SparseModel } from './colmap-model.js';
+import type { SparseModel } from '../core/sparse-model.js';
 import { parseModelText, formatCamerasText, formatImagesText, formatPoints3DText } from './colmap-text.js';
 import { parseModelBin, formatCamerasBin, formatImagesBin, formatPoints3DBin } from './colmap-binary.js';
 import { writeFileAtomic } from '../util/fsx.js';

@@ -16,7 +16,8 @@
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { type Camera, type CameraModelName, type Image, type SparseModel, emptyModel } from './colmap-model.js';
+import { type Camera, type CameraModelName } from '../core/camera.js';
+import { type Image, type SparseModel, emptyModel } from '../core/sparse-model.js';
 import { type Mat3, type Vec3, matToQuat, quatToMat, matMul3, matVec3, transpose3 } from '../geometry/rotation.js';
 import { writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';

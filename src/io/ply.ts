@@ -12,7 +12,7 @@
  * before or after `vertex`, extra or reordered properties, any numeric types, CRLF lines).
  */
 import { promises as fs } from 'node:fs';
-import type { GaussianParams } from '../scene/raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
 

@@ -23,7 +23,7 @@
  */
 import { promises as fs } from 'node:fs';
 import zlib from 'node:zlib';
-import type { GaussianParams } from '../scene/raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';

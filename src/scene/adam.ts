@@ -3,12 +3,7 @@
  * rate, as in 3DGS). Densification reshapes the parameter arrays, so the moments are reshaped by
  * the same index maps (`remap`). State is plain arrays so checkpoints restore it exactly.
  */
-export interface AdamState {
-  m: Float32Array;
-  v: Float32Array;
-  /** per-row step counts would be more exact after densification; 3DGS uses one global count */
-  t: number;
-}
+import type { AdamState } from '../core/optim.js';
 
 export class Adam {
   m: Float32Array;

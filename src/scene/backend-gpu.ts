@@ -5,7 +5,8 @@
  * (gpu-resident.ts) drives `raster` directly on buffers that stay on the device.
  */
 import type { RasterBackend, RenderPass } from './backend.js';
-import type { GaussianParams, RasterCamera, RasterOptions } from './raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import type { RasterCamera, RasterOptions } from '../core/raster.js';
 import { getDevice } from '../gpu/device.js';
 import { GpuRasterizer } from '../gpu/raster/rasterizer.js';
 import { warnOnce } from '../util/log.js';

@@ -8,7 +8,8 @@
  * synchronous tf.customGrad (same gradients: the rasterizer is the first op of the graph). For
  * graphs that do need it as a tfjs op, `rasterOp` wraps a synchronous backend in tf.customGrad.
  */
-import type { GaussianParams, RasterCamera, RasterGradients, RasterOptions, RasterOutput, RasterUpstream } from './raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import type { RasterCamera, RasterGradients, RasterOptions, RasterOutput, RasterUpstream } from '../core/raster.js';
 import { rasterizeReference, rasterizeReferenceBackward } from './raster/reference.js';
 import { tf } from './tf.js';
 import { warnOnce } from '../util/log.js';

@@ -15,7 +15,7 @@
  * not J). Residuals use the trainer's prediction (photometric model included) and Huber weights,
  * so pixels the scene does not yet explain (disocclusions, specular spots) do not pull the camera.
  */
-import type { RasterCamera } from './raster/api.js';
+import type { RasterCamera } from '../core/raster.js';
 import { choleskySolve } from '../geometry/linalg.js';
 import { expSO3, matMul3, matVec3 } from '../geometry/rotation.js';
 

@@ -5,7 +5,8 @@
  */
 import type { InitPoints } from './gaussians.js';
 import { cameraCenter, quatToMat } from '../geometry/rotation.js';
-import { pinholeOf, type SparseModel } from '../io/colmap-model.js';
+import { pinholeOf } from '../core/camera.js';
+import { type SparseModel } from '../core/sparse-model.js';
 
 export interface TrainView {
   index: number;

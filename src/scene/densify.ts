@@ -9,8 +9,9 @@
  * Each operation returns the new parameters plus, per new row, the old row its Adam moments come
  * from (−1: fresh zeros — 3DGS gives new Gaussians zero moments).
  */
-import type { GaussianParams } from './raster/api.js';
-import { allocGaussians, gatherGaussians, logit, sigmoid, SH_COEFFS } from './gaussians.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import { allocGaussians, gatherGaussians, logit, sigmoid } from './gaussians.js';
+import { SH_COEFFS } from '../core/gaussians.js';
 import { quatToMat } from '../geometry/rotation.js';
 import type { Rng } from '../util/rng.js';
 

@@ -4,8 +4,9 @@
  * image's left half (scene, vignetting and response frozen) and the score is taken on the right
  * half only — the protocol of NeRF-W / ADOP-style evaluations.
  */
-import type { GaussianParams, RasterCamera } from './raster/api.js';
-import { defaultRasterOptions } from './raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import type { RasterCamera } from '../core/raster.js';
+import { defaultRasterOptions } from '../core/raster.js';
 import type { RasterBackend } from './backend.js';
 import { tf } from './tf.js';
 import { psnr, ssim } from './metrics.js';

@@ -3,11 +3,10 @@
  * initialisation from SfM points (colour from the points, scale from nearest-neighbour distance)
  * or at random in the scene bounds when there are none.
  */
-import type { GaussianParams } from './raster/api.js';
+import { SH_COEFFS, type GaussianParams } from '../core/gaussians.js';
 import { Rng } from '../util/rng.js';
 
 export const SH_C0 = 0.28209479177387814;
-export const SH_COEFFS = 16;
 
 export function rgbToShDc(c: number): number {
   return (c - 0.5) / SH_C0;

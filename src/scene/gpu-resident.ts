@@ -24,9 +24,11 @@ import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../gpu/buffers.js'
 import { GpuImageLoss } from '../gpu/loss/image-loss.js';
 import { AdamGroupUniform, GpuAdam } from '../gpu/optim/adam.js';
 import { GpuGradStats } from '../gpu/optim/accumulate.js';
-import type { Adam, AdamState } from './adam.js';
+import type { Adam } from './adam.js';
+import type { AdamState } from '../core/optim.js';
 import type { GradStats } from './densify.js';
-import type { GaussianParams, RasterCamera, RasterOptions } from './raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import type { RasterCamera, RasterOptions } from '../core/raster.js';
 import { GpuPhotometric, applySnapshot, type PhotometricSnapshot } from '../gpu/photometric/apply.js';
 import type { PhotometricModel } from './photometric.js';
 

@@ -3,7 +3,7 @@
  * defined exactly as in metrics.ts (11×11 Gaussian window, valid windows only).
  */
 import { tf } from './tf.js';
-import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from './metrics.js';
+import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../core/ssim.js';
 
 let filters: { h: tf.Tensor4D; v: tf.Tensor4D } | null = null;
 

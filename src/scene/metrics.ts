@@ -4,30 +4,13 @@
  * padding), so a window never sees made-up border pixels; the training loss (losses.ts) uses the
  * same definition, so train and eval measure the same thing.
  */
+import { SSIM_C1, SSIM_C2, SSIM_WINDOW, gaussianTaps } from '../core/ssim.js';
 
 export interface ImageF32 {
   width: number;
   height: number;
   /** H×W×3, row-major, values nominally in [0, 1] */
   data: Float32Array;
-}
-
-export const SSIM_WINDOW = 11;
-export const SSIM_SIGMA = 1.5;
-export const SSIM_C1 = 0.01 ** 2;
-export const SSIM_C2 = 0.03 ** 2;
-
-/** Normalised 1D Gaussian taps; the 2D window is their outer product. */
-export function gaussianTaps(size = SSIM_WINDOW, sigma = SSIM_SIGMA): Float64Array {
-  const taps = new Float64Array(size);
-  const c = (size - 1) / 2;
-  let sum = 0;
-  for (let i = 0; i < size; i++) {
-    taps[i] = Math.exp(-((i - c) ** 2) / (2 * sigma * sigma));
-    sum += taps[i]!;
-  }
-  for (let i = 0; i < size; i++) taps[i]! /= sum;
-  return taps;
 }
 
 /** Mean squared error over the pixels where `mask` (H×W, optional) is non-zero, all channels. */

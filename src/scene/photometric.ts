@@ -9,8 +9,7 @@
  */
 import { tf } from './tf.js';
 import { Adam } from './adam.js';
-
-export const RESPONSE_SEGMENTS = 16;
+import { RESPONSE_SEGMENTS, defaultPhotometricLrs, type PhotometricLrs } from '../core/photometric.js';
 
 export interface PhotometricJson {
   version: 1;
@@ -18,18 +17,6 @@ export interface PhotometricJson {
   images: { name: string; ev: number; wb: [number, number, number] }[];
   cameras: { id: number; vignetting: [number, number, number]; responseLogSlopes: number[] }[];
 }
-
-export interface PhotometricLrs {
-  exposure: number;
-  whiteBalance: number;
-  vignetting: number;
-  response: number;
-  /** weight of the squared-distance-to-identity regulariser */
-  regularization: number;
-}
-
-/** Initial rates; the trainer decays them ×0.01 over the run (exponentially, like positions). */
-export const defaultPhotometricLrs: PhotometricLrs = { exposure: 5e-2, whiteBalance: 2e-2, vignetting: 2e-3, response: 2e-3, regularization: 1e-3 };
 
 export interface PhotometricTensors {
   ev: tf.Tensor1D; // [1]

@@ -11,8 +11,9 @@
  * path syncs them back before densification, camera passes and checkpoints, so a checkpoint
  * restores either path exactly.
  */
-import type { GaussianParams, RasterCamera, RasterGradients, RasterOptions } from './raster/api.js';
-import { defaultRasterOptions } from './raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import type { RasterCamera, RasterGradients, RasterOptions } from '../core/raster.js';
+import { defaultRasterOptions } from '../core/raster.js';
 import type { RasterBackend } from './backend.js';
 import { tf } from './tf.js';
 import { Adam } from './adam.js';
@@ -20,8 +21,10 @@ import { LAMBDA_DSSIM } from './losses.js';
 import { photoLossAndGrad, type LossResult } from './image-loss.js';
 import { defaultLearningRates, expLr, scaledSchedule, densifyDue, opacityResetDue, shDegreeAt, type LearningRates, type StepSchedule } from './schedule.js';
 import { GradStats, densifyAndPrune, resetOpacity, mcmcRelocateAndGrow, mcmcNoise, defaultDensify, type Restructure } from './densify.js';
-import { PhotometricModel, applyPhotometric, radius2, RESPONSE_SEGMENTS } from './photometric.js';
-import { initFromPoints, randomPoints, sigmoid, SH_COEFFS } from './gaussians.js';
+import { PhotometricModel, applyPhotometric, radius2 } from './photometric.js';
+import { RESPONSE_SEGMENTS } from '../core/photometric.js';
+import { initFromPoints, randomPoints, sigmoid } from './gaussians.js';
+import { SH_COEFFS } from '../core/gaussians.js';
 import type { TrainData, TrainView } from './dataset.js';
 import { Rng } from '../util/rng.js';
 import { viewNormalEquations, solveCameraSteps, perturbPose, defaultCameraRefineOptions, type CameraRefineOptions } from './camera-refine.js';

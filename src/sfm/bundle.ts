@@ -5,7 +5,7 @@
  * by iteratively reweighted least squares. Poses are world-to-camera (COLMAP): x_cam = R X + t;
  * rotations are updated on the left, R ← exp(δω) R.
  */
-import type { CameraModelName } from '../io/colmap-model.js';
+import type { CameraModelName } from '../core/camera.js';
 import { distortNormalized, intrinsicIndices } from '../geometry/camera-model.js';
 import { choleskySolve, invert3 } from '../geometry/linalg.js';
 import { expSO3, matToQuat, quatToMat } from '../geometry/rotation.js';

@@ -3,7 +3,7 @@
  * the model to ENU metres; with a known camera height the ground plane under the cameras sets the
  * scale; otherwise the scale stays arbitrary. Either way the "up" direction is recorded.
  */
-import type { SparseModel } from '../io/colmap-model.js';
+import type { SparseModel } from '../core/sparse-model.js';
 import { matMul3, matToQuat, quatToMat, transpose3 } from '../geometry/rotation.js';
 import { robustSimilarity } from '../geometry/umeyama.js';
 import { mulberry32 } from '../util/rng.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
-import type { Camera } from '../io/colmap-model.js';
+import type { Camera } from '../core/camera.js';
 
 export interface KnownIntrinsics {
   fx: number;

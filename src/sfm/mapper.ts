@@ -6,7 +6,8 @@
  * (focal during mapping; principal point and distortion in the final adjustments) when they were
  * not given.
  */
-import type { Camera, SparseModel } from '../io/colmap-model.js';
+import type { Camera } from '../core/camera.js';
+import type { SparseModel } from '../core/sparse-model.js';
 import { projectPoint, unprojectPixel } from '../geometry/camera-model.js';
 import { estimateEssential } from '../geometry/ransac.js';
 import { estimatePnP } from '../geometry/pnp.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Camera } from '../io/colmap-model.js';
+import type { Camera } from '../core/camera.js';
 import type { Priors } from '../ingest/priors.js';
 import { writeColmapModel } from '../io/colmap.js';
 import { replaceDirAtomic, writeFileAtomic } from '../util/fsx.js';

@@ -7,7 +7,7 @@ import { hashString } from '../util/fsx.js';
 import { Progress } from '../util/progress.js';
 import { estimateEssential, estimateFundamental, estimateHomography } from '../geometry/ransac.js';
 import { unprojectPixel } from '../geometry/camera-model.js';
-import type { Camera } from '../io/colmap-model.js';
+import type { Camera } from '../core/camera.js';
 import type { SfmDatabase } from './database.js';
 import { pairId } from './matching.js';
 import type { FeatureSet, ImagePair, TwoViewGeometry } from './types.js';

@@ -3,14 +3,16 @@
  * reference rasterizer from known hemisphere cameras, with optional per-image exposure / white
  * balance changes, pixel noise and camera pose noise. Used by tests of every later stage.
  */
-import type { GaussianParams, RasterCamera } from '../scene/raster/api.js';
-import { defaultRasterOptions } from '../scene/raster/api.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import type { RasterCamera } from '../core/raster.js';
+import { defaultRasterOptions } from '../core/raster.js';
 import { rasterizeReference } from '../scene/raster/reference.js';
 import { expSO3, matMul3, matVec3, cameraCenter, type Mat3, type Vec3 } from '../geometry/rotation.js';
 import { buildSyntheticScene } from './scene.js';
 import { hemisphereViews, synthIntrinsics, type SynthIntrinsics, type SynthView } from './cameras.js';
 import { Rng } from '../util/rng.js';
-import { shDcToRgb, sigmoid, SH_COEFFS } from '../scene/gaussians.js';
+import { shDcToRgb, sigmoid } from '../scene/gaussians.js';
+import { SH_COEFFS } from '../core/gaussians.js';
 
 export interface SynthOptions {
   views: number;

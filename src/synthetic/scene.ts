@@ -3,8 +3,9 @@
  * variation, so every view has texture to match) and a few coloured objects (sphere, box,
  * cylinder) with striped surfaces. World axes: z up, ground at z = 0, scene inside |x|,|y| ≤ 2.
  */
-import type { GaussianParams } from '../scene/raster/api.js';
-import { allocGaussians, logit, rgbToShDc, SH_COEFFS } from '../scene/gaussians.js';
+import type { GaussianParams } from '../core/gaussians.js';
+import { allocGaussians, logit, rgbToShDc } from '../scene/gaussians.js';
+import { SH_COEFFS } from '../core/gaussians.js';
 import { matToQuat } from '../geometry/rotation.js';
 import { Rng } from '../util/rng.js';
 

@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { writeJsonAtomic } from '../util/fsx.js';
 import { writeColmapModel } from '../io/colmap.js';
-import { emptyModel, type SparseModel } from '../io/colmap-model.js';
+import { emptyModel, type SparseModel } from '../core/sparse-model.js';
 import { matToQuat } from '../geometry/rotation.js';
 import type { Priors } from '../ingest/priors.js';
 import { Workspace } from '../pipeline/workspace.js';

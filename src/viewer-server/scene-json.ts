@@ -5,7 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pinholeOf, type SparseModel } from '../io/colmap-model.js';
+import { pinholeOf } from '../core/camera.js';
+import { type SparseModel } from '../core/sparse-model.js';
 import { estimateUp } from '../geometry/three-convert.js';
 import { readColmapModel } from '../io/colmap.js';
 import type { ViewerCamera, ViewerCameras, ViewerPoints } from './protocol.js';

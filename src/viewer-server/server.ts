@@ -8,7 +8,7 @@ import { createReadStream, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
-import type { SparseModel } from '../io/colmap-model.js';
+import type { SparseModel } from '../core/sparse-model.js';
 import type { ViewerManifest } from './protocol.js';
 import { splatFormatOf } from './protocol.js';
 import { resolveInside, safeSegments, encodePath } from './safe-path.js';

@@ -45,7 +45,7 @@ async function benchRasterCommand(argv: string[]): Promise<number> {
   if (!(Number.isInteger(shDegree) && shDegree >= 0 && shDegree <= 3)) throw new UserError(`--sh-degree must be 0..3, got ${shDegree}`);
   const { getDevice } = await import('../../gpu/device.js');
   if (!(await getDevice())) throw new UserError('no WebGPU adapter for the raster benchmark', { fix: 'run `r2s doctor`' });
-  const { benchRaster } = await import('../../gpu/raster/bench-raster.js');
+  const { benchRaster } = await import('../../scene/raster/bench-raster.js');
   const r = await benchRaster({ splats, width, height, iterations, shDegree, onProgress: (m) => info(`bench raster: ${m}`) });
   if (values.json) {
     result(r);

@@ -18,7 +18,7 @@
  */
 import { BufferPool, COPY_SRC, STORAGE, bindGroup, computePipeline, dispatch, readF32, upload } from '../buffers.js';
 import { UniformCache } from '../uniforms.js';
-import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../../scene/metrics.js';
+import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../../core/ssim.js';
 
 const WG = 256;
 const K = SSIM_WINDOW;

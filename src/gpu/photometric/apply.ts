@@ -1,6 +1,6 @@
 /**
  * The ADOP photometric model on the GPU: the device-side twin of src/scene/photometric.ts
- * (`applyPhotometric` + `responseCurve` + `PhotometricModel.step`, the TypeScript/tfjs reference;
+ * (`applyPhotometric` + `responseCurve` + `PhotometricState.step`, the TypeScript/tfjs reference;
  * test/gpu-photometric.test.ts compares values, gradients, finite differences and training steps):
  *   lin = rgb · vig(r) · gain_c,   gain = exp(wb + ev·ln2),   vig = 1 + a·r² + b·r⁴ + c·r⁶,
  *   out = cum[j] + (K·lin − j)·exp(p_j)/K,   j = clamp(floor(K·lin), 0, K−1),
@@ -29,8 +29,8 @@
  */
 import { BufferPool, COPY_DST, COPY_SRC, STORAGE, UNIFORM, bindGroup, computePipeline, dispatch, readF32, upload } from '../buffers.js';
 import { UniformCache } from '../uniforms.js';
-import { RESPONSE_SEGMENTS, type PhotometricLrs, type PhotometricModel } from '../../scene/photometric.js';
-import type { AdamState } from '../../scene/adam.js';
+import { PHOTOMETRIC_KEYS, RESPONSE_SEGMENTS, type PhotometricKey, type PhotometricLrs, type PhotometricState } from '../../core/photometric.js';
+import type { AdamState } from '../../core/optim.js';
 
 const K = RESPONSE_SEGMENTS;
 /** gradient floats per view: ev (1), wb (3), vig (3), resp (K) */
@@ -242,7 +242,7 @@ export interface PhotometricView {
   cy: number;
 }
 
-/** What one training step does with the photometric parameters (PhotometricModel.step's `what`). */
+/** What one training step does with the photometric parameters (PhotometricState.step's `what`). */
 export interface PhotometricStepOptions {
   /** multiplier on every group's initial rate: the trainer's expLr(step, 1, 0.01, iterations) */
   lrScale: number;
@@ -252,10 +252,8 @@ export interface PhotometricStepOptions {
   perCamera?: boolean;
 }
 
-export type PhotometricKey = 'ev' | 'wb' | 'vig' | 'resp';
-export const PHOTOMETRIC_KEYS: readonly PhotometricKey[] = ['ev', 'wb', 'vig', 'resp'];
 
-/** PhotometricModel's arrays and Adam state (plain copies). */
+/** PhotometricState's arrays and Adam state (plain copies). */
 export interface PhotometricSnapshot {
   ev: Float32Array;
   wb: Float32Array;
@@ -274,7 +272,7 @@ export interface PhotometricGrads {
 
 /**
  * Photometric kernels plus the whole model's parameters and Adam moments in GPU buffers. Build it
- * from a PhotometricModel (create / load), run encodeForward → (loss) → encodeBackward →
+ * from a PhotometricState (create / load), run encodeForward → (loss) → encodeBackward →
  * encodeStep per training step, and copy back with download() / downloadInto().
  */
 export class GpuPhotometric {
@@ -291,7 +289,7 @@ export class GpuPhotometric {
   cameras = 0;
   referenceImage = 0;
   lrs!: PhotometricLrs;
-  /** Adam step counts per group (PhotometricModel.adam[k].t) */
+  /** Adam step counts per group (PhotometricState.adam[k].t) */
   t: Record<PhotometricKey, number> = { ev: 0, wb: 0, vig: 0, resp: 0 };
   private hyper = { beta1: 0.9, beta2: 0.999, eps: 1e-15 };
 
@@ -308,7 +306,7 @@ export class GpuPhotometric {
     this.stepU = device.createBuffer({ label: 'ph-step', size: 128, usage: UNIFORM | COPY_DST });
   }
 
-  static async create(device: GPUDevice, model: PhotometricModel): Promise<GpuPhotometric> {
+  static async create(device: GPUDevice, model: PhotometricState): Promise<GpuPhotometric> {
     const [a, b, c, d] = await Promise.all([
       computePipeline(device, 'ph-forward', forwardWgsl),
       computePipeline(device, 'ph-backward', backwardWgsl),
@@ -333,7 +331,7 @@ export class GpuPhotometric {
   }
 
   /** (Re-)upload the model's parameters, Adam moments and step counts; later CPU changes need load() again. */
-  load(model: PhotometricModel): void {
+  load(model: PhotometricState): void {
     const ni = model.imageNames.length, nc = model.cameraIds.length;
     const a = model.adam;
     for (const k of PHOTOMETRIC_KEYS) {
@@ -410,7 +408,7 @@ export class GpuPhotometric {
   }
 
   /**
-   * Record the Adam step of this view's rows from `this.grad` (as PhotometricModel.setLrScale +
+   * Record the Adam step of this view's rows from `this.grad` (as PhotometricState.setLrScale +
    * step: regulariser 2λ·p added, the reference image's EV/WB not stepped). Advances the step
    * counts now; writes a uniform buffer, so submit before encoding the next step.
    */
@@ -452,8 +450,8 @@ export class GpuPhotometric {
     return { ev: part(p!, 'ev'), wb: part(p!, 'wb'), vig: part(p!, 'vig'), resp: part(p!, 'resp'), adam };
   }
 
-  /** download() into a PhotometricModel: its ev/wb/vig/resp arrays are overwritten in place, Adam.load(). */
-  async downloadInto(model: PhotometricModel): Promise<void> {
+  /** download() into a PhotometricState: its ev/wb/vig/resp arrays are overwritten in place, Adam.load(). */
+  async downloadInto(model: PhotometricState): Promise<void> {
     if (model.imageNames.length !== this.images || model.cameraIds.length !== this.cameras) throw new Error('GpuPhotometric.downloadInto: model has a different number of images or cameras');
     applySnapshot(model, await this.download());
   }
@@ -503,8 +501,8 @@ function splitGrads(g: Float32Array): PhotometricGrads {
   return { ev: g.slice(0, 1), wb: g.slice(1, 4), vig: g.slice(4, 7), resp: g.slice(7, 7 + K) };
 }
 
-/** Write a snapshot into a PhotometricModel (arrays in place, Adam state loaded). */
-export function applySnapshot(model: PhotometricModel, s: PhotometricSnapshot): void {
+/** Write a snapshot into a PhotometricState (arrays in place, Adam state loaded). */
+export function applySnapshot(model: PhotometricState, s: PhotometricSnapshot): void {
   for (const k of PHOTOMETRIC_KEYS) {
     model[k].set(s[k]);
     model.adam[k].load({ m: s.adam[k].m, v: s.adam[k].v, t: s.adam[k].t });

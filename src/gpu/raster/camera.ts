@@ -1,8 +1,8 @@
 /**
  * Packs camera and options into the `Cam` uniform of common.wgsl.ts (9 × vec4, 144 bytes).
  */
-import type { RasterCamera, RasterOptions } from '../../scene/raster/api.js';
-import { prepareCamera } from '../../scene/raster/projection.js';
+import type { RasterCamera, RasterOptions } from '../../core/raster.js';
+import { prepareCamera } from '../../core/raster.js';
 
 export const CAM_BYTES = 144;
 

@@ -24,7 +24,8 @@
  *  - Only tileSize 16 is supported on the GPU (the images do not depend on the tile size).
  */
 import type { GpuContext } from '../device.js';
-import type { GaussianParams, RasterCamera, RasterGradients, RasterOptions, RasterOutput } from '../../scene/raster/api.js';
+import type { GaussianParams } from '../../core/gaussians.js';
+import type { RasterCamera, RasterGradients, RasterOptions, RasterOutput } from '../../core/raster.js';
 import { BufferPool, COPY_DST, COPY_SRC, GpuLimitError, MAP_READ, STORAGE, UNIFORM, readF32, upload } from '../buffers.js';
 import { UniformCache } from '../uniforms.js';
 import { PrefixSum } from '../scan.js';

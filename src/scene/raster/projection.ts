@@ -15,12 +15,9 @@
  * o·exp(−½ dᵀΣ⁻¹d) ≥ 1/255, so tile binning never drops a pixel that would pass the alpha test and
  * the image does not depend on how the binning is done.
  */
-import type { RasterCamera, RasterOptions } from './api.js';
+import { ALPHA_MIN, prepareCamera, type PreparedCamera, type RasterCamera, type RasterOptions } from '../../core/raster.js';
 import { shBasis, shBasisBackward } from './sh.js';
 
-export const ALPHA_MIN = 1 / 255;
-export const ALPHA_MAX = 0.99;
-export const T_MIN = 1e-4;
 
 /** Parameters as plain arrays so tests can run the reference in float64. */
 export interface ParamsLike {
@@ -30,54 +27,6 @@ export interface ParamsLike {
   quats: ArrayLike<number>;
   opacityLogits: ArrayLike<number>;
   sh: ArrayLike<number>;
-}
-
-export interface PreparedCamera {
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
-  R: number[];
-  t: number[];
-  /** camera centre in world coordinates, −Rᵀt */
-  campos: number[];
-  near: number;
-  far: number;
-  limXPos: number;
-  limXNeg: number;
-  limYPos: number;
-  limYNeg: number;
-}
-
-export function prepareCamera(cam: RasterCamera): PreparedCamera {
-  const R = Array.from(cam.R, Number);
-  const t = Array.from(cam.t, Number);
-  const campos = [
-    -(R[0]! * t[0]! + R[3]! * t[1]! + R[6]! * t[2]!),
-    -(R[1]! * t[0]! + R[4]! * t[1]! + R[7]! * t[2]!),
-    -(R[2]! * t[0]! + R[5]! * t[1]! + R[8]! * t[2]!),
-  ];
-  const tanFovX = (0.5 * cam.width) / cam.fx;
-  const tanFovY = (0.5 * cam.height) / cam.fy;
-  return {
-    width: cam.width,
-    height: cam.height,
-    fx: cam.fx,
-    fy: cam.fy,
-    cx: cam.cx,
-    cy: cam.cy,
-    R,
-    t,
-    campos,
-    near: cam.near ?? 0.01,
-    far: cam.far ?? 1e4,
-    limXPos: (cam.width - cam.cx) / cam.fx + 0.3 * tanFovX,
-    limXNeg: cam.cx / cam.fx + 0.3 * tanFovX,
-    limYPos: (cam.height - cam.cy) / cam.fy + 0.3 * tanFovY,
-    limYNeg: cam.cy / cam.fy + 0.3 * tanFovY,
-  };
 }
 
 /** What the compositing step needs of one projected Gaussian. */

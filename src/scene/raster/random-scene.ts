@@ -1,7 +1,8 @@
 /**
  * Seeded random Gaussian scenes in front of a camera, for tests and the raster benchmark.
  */
-import type { GaussianParams, RasterCamera } from './api.js';
+import type { GaussianParams } from '../../core/gaussians.js';
+import type { RasterCamera } from '../../core/raster.js';
 
 /** Seeded uniform generator (the project's mulberry32). */
 export { mulberry32 as rng } from '../../util/rng.js';

@@ -8,19 +8,10 @@
  * transmittance to ≤ 1e-4 is not composited and stops the pixel (as gsplat). Outputs
  * rgb = Σ cᵢαᵢTᵢ + T·background, alpha = 1 − T, depth = Σ zᵢαᵢTᵢ.
  */
-import type { GaussianParams, RasterCamera, RasterGradients, RasterOptions, RasterOutput, RasterUpstream } from './api.js';
-import {
-  ALPHA_MAX,
-  ALPHA_MIN,
-  T_MIN,
-  prepareCamera,
-  projectBackward,
-  projectGaussian,
-  type ParamsLike,
-  type PreparedCamera,
-  type Projected,
-  type Projected2dGrad,
-} from './projection.js';
+import type { GaussianParams } from '../../core/gaussians.js';
+import type { RasterCamera, RasterGradients, RasterOptions, RasterOutput, RasterUpstream } from '../../core/raster.js';
+import { ALPHA_MAX, ALPHA_MIN, T_MIN, prepareCamera, type PreparedCamera } from '../../core/raster.js';
+import { projectBackward, projectGaussian, type ParamsLike, type Projected, type Projected2dGrad } from './projection.js';
 
 export interface ReferenceContext {
   cam: PreparedCamera;

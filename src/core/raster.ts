@@ -1,27 +1,18 @@
 /**
  * The contract between the Gaussian rasterizer (WGSL kernels and their TypeScript reference) and
- * its users (trainer, eval, bench). Both implementations take and return the same structures, so
- * tests compare them directly.
+ * its users (trainer, eval, bench, asset extraction). Both implementations take and return the same
+ * structures, so tests compare them directly; the constants here are the ones both compile in.
  *
  * Conventions: camera pose world-to-camera (x_cam = R·X + t, R row-major), OpenCV axes, pixel
- * centres at +0.5, images row-major from the top-left. SH coefficients are stored for degree 3
- * always (16 per channel), laid out [gaussian][coefficient][rgb]; `shDegree` selects how many are
- * used. Colour = 0.5 + SH·basis (as 3DGS), clamped at 0 from below.
+ * centres at +0.5, images row-major from the top-left.
  */
 
-export interface GaussianParams {
-  count: number;
-  /** N×3 world positions */
-  means: Float32Array;
-  /** N×3 log standard deviations */
-  logScales: Float32Array;
-  /** N×4 quaternions (w, x, y, z), not necessarily normalised (normalised inside) */
-  quats: Float32Array;
-  /** N opacity logits (opacity = sigmoid) */
-  opacityLogits: Float32Array;
-  /** N×16×3 SH coefficients */
-  sh: Float32Array;
-}
+/** Compositing: a Gaussian contributes to a pixel only with alpha ≥ ALPHA_MIN ... */
+export const ALPHA_MIN = 1 / 255;
+/** ... alpha is clamped at ALPHA_MAX ... */
+export const ALPHA_MAX = 0.99;
+/** ... and a pixel stops once its transmittance falls below T_MIN. */
+export const T_MIN = 1e-4;
 
 export interface RasterCamera {
   width: number;
@@ -86,4 +77,52 @@ export interface RasterUpstream {
   rgb: Float32Array;
   alpha?: Float32Array;
   depth?: Float32Array;
+}
+
+export interface PreparedCamera {
+  width: number;
+  height: number;
+  fx: number;
+  fy: number;
+  cx: number;
+  cy: number;
+  R: number[];
+  t: number[];
+  /** camera centre in world coordinates, −Rᵀt */
+  campos: number[];
+  near: number;
+  far: number;
+  limXPos: number;
+  limXNeg: number;
+  limYPos: number;
+  limYNeg: number;
+}
+
+export function prepareCamera(cam: RasterCamera): PreparedCamera {
+  const R = Array.from(cam.R, Number);
+  const t = Array.from(cam.t, Number);
+  const campos = [
+    -(R[0]! * t[0]! + R[3]! * t[1]! + R[6]! * t[2]!),
+    -(R[1]! * t[0]! + R[4]! * t[1]! + R[7]! * t[2]!),
+    -(R[2]! * t[0]! + R[5]! * t[1]! + R[8]! * t[2]!),
+  ];
+  const tanFovX = (0.5 * cam.width) / cam.fx;
+  const tanFovY = (0.5 * cam.height) / cam.fy;
+  return {
+    width: cam.width,
+    height: cam.height,
+    fx: cam.fx,
+    fy: cam.fy,
+    cx: cam.cx,
+    cy: cam.cy,
+    R,
+    t,
+    campos,
+    near: cam.near ?? 0.01,
+    far: cam.far ?? 1e4,
+    limXPos: (cam.width - cam.cx) / cam.fx + 0.3 * tanFovX,
+    limXNeg: cam.cx / cam.fx + 0.3 * tanFovX,
+    limYPos: (cam.height - cam.cy) / cam.fy + 0.3 * tanFovY,
+    limYNeg: cam.cy / cam.fy + 0.3 * tanFovY,
+  };
 }

@@ -3,11 +3,11 @@
  * backward passes on whatever adapter getDevice() finds. Used by `r2s bench raster` and
  * bench/raster.ts.
  */
-import { requireDevice } from '../device.js';
-import { defaultRasterOptions } from '../../scene/raster/api.js';
+import { requireDevice } from '../../gpu/device.js';
+import { defaultRasterOptions } from '../../core/raster.js';
 import { randomScene, rng } from '../../scene/raster/random-scene.js';
-import { upload } from '../buffers.js';
-import { GpuRasterizer } from './rasterizer.js';
+import { upload } from '../../gpu/buffers.js';
+import { GpuRasterizer } from '../../gpu/raster/rasterizer.js';
 
 export interface RasterBenchOptions {
   splats: number;

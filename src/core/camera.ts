@@ -1,8 +1,7 @@
 /**
- * In-memory COLMAP sparse model, shared by every stage (sfm writes it, import reads it, train and
- * the viewer consume it). Conventions as COLMAP: world-to-camera rotation as a unit quaternion
- * (w, x, y, z) and translation, x_cam = R·X_world + t; camera axes x right, y down, z forward;
- * pixel centres at +0.5 (COLMAP's convention too).
+ * Camera intrinsics as every layer sees them: COLMAP camera models with their parameter order, the
+ * camera record, and the pinhole view of any model. Conventions (as COLMAP): camera axes x right,
+ * y down, z forward; pixel centres at +0.5.
  */
 
 /** COLMAP camera model names, with their parameter order. */
@@ -26,41 +25,14 @@ export interface Camera {
   params: number[];
 }
 
-export interface Image {
-  id: number;
-  cameraId: number;
-  name: string;
-  /** world-to-camera rotation, unit quaternion (w, x, y, z) */
-  qvec: [number, number, number, number];
-  /** world-to-camera translation */
-  tvec: [number, number, number];
-  /** 2D observations, interleaved x, y (pixels) */
-  xys: Float64Array;
-  /** point3D id per observation, -1 when none */
-  point3DIds: number[];
-}
-
-export interface TrackElement {
-  imageId: number;
-  point2DIdx: number;
-}
-
-export interface Point3D {
-  id: number;
-  xyz: [number, number, number];
-  rgb: [number, number, number];
-  error: number;
-  track: TrackElement[];
-}
-
-export interface SparseModel {
-  cameras: Map<number, Camera>;
-  images: Map<number, Image>;
-  points3D: Map<number, Point3D>;
-}
-
-export function emptyModel(): SparseModel {
-  return { cameras: new Map(), images: new Map(), points3D: new Map() };
+/** Pinhole intrinsics of an image of known size (distortion ignored or already removed). */
+export interface Pinhole {
+  width: number;
+  height: number;
+  fx: number;
+  fy: number;
+  cx: number;
+  cy: number;
 }
 
 /** Pinhole intrinsics of any model (distortion ignored): fx, fy, cx, cy. */

@@ -33,3 +33,28 @@ export async function makeViewerWorkspace(root: string, opts: { views?: number; 
 export function tmpDir(prefix: string): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
 }
+
+export interface Served {
+  url: string;
+  proc: import('node:child_process').ChildProcess;
+}
+
+/** Start `r2s view <target> --port 0 --no-open --json` and read its URL. */
+export async function startView(target: string): Promise<Served> {
+  const { spawn } = await import('node:child_process');
+  const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'view', target, '--port', '0', '--no-open', '--json'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '', err = '';
+  return await new Promise((resolve, reject) => {
+    proc.stdout!.on('data', (d) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve({ url: (JSON.parse(line) as { url: string }).url, proc });
+    });
+    proc.stderr!.on('data', (d) => (err += String(d)));
+    proc.on('exit', (code) => reject(new Error(`r2s view exited ${code}: ${err}`)));
+  });
+}

@@ -8,19 +8,19 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeViewerWorkspace, tmpDir } from './viewer-fixture.js';
 import { resolveTarget } from '../src/viewer-server/target.js';
-import { startViewerServer, type ViewerServer } from '../src/viewer-server/server.js';
+import { hostFilter, startViewerServer, type ViewerServer } from '../src/viewer-server/server.js';
 import { safeSegments } from '../src/viewer-server/safe-path.js';
 import { UserError } from '../src/util/errors.js';
 import type { ViewerCameras, ViewerManifest, ViewerPoints, ViewerCatalog } from '../src/viewer-server/protocol.js';
 import type { SynthCapture } from '../src/synthetic/generate.js';
 
 /** Raw GET (no URL normalisation on the client side, unlike fetch). */
-function get(port: number, rawPath: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+function get(port: number, rawPath: string, method = 'GET', headers: Record<string, string> = {}): Promise<{ status: number; body: string; type: string; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path: rawPath, method, headers }, (res) => {
       let body = '';
       res.on('data', (d) => (body += String(d)));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? '') }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type'] ?? ''), headers: res.headers }));
     });
     req.on('error', reject);
     req.end();
@@ -87,6 +87,69 @@ describe('viewer server', () => {
 
     const splats = await get(srv.port, m.splats!.url, 'HEAD');
     expect(splats.status).toBe(200);
+  });
+
+  it('answers only loopback host names (DNS rebinding) and sends no CORS headers', async () => {
+    writeFileSync(path.join(ws, 'priors.json'), '{"gps": "secret"}');
+    const evil = await get(srv.port, '/files/ws/priors.json', 'GET', { Host: 'evil.example.com' });
+    expect(evil.status).toBe(403);
+    expect(evil.body).not.toContain('secret');
+    expect((await get(srv.port, '/api/manifest.json', 'GET', { Host: `evil.example.com:${srv.port}` })).status).toBe(403);
+    for (const host of [`127.0.0.1:${srv.port}`, `localhost:${srv.port}`, `[::1]:${srv.port}`, 'localhost']) {
+      const ok = await get(srv.port, '/files/ws/priors.json', 'GET', { Host: host, Origin: 'http://evil.example.com' });
+      expect(ok.status, host).toBe(200);
+      expect(Object.keys(ok.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
+    }
+    expect(hostFilter('192.168.1.5')('192.168.1.5:8080')).toBe(true);
+    expect(hostFilter('192.168.1.5')('evil.example.com')).toBe(false);
+    expect(hostFilter('0.0.0.0')('10.0.0.2:80')).toBe(true);
+    expect(hostFilter('0.0.0.0')('rebind.example.com')).toBe(false);
+    expect(hostFilter('127.0.0.1')(undefined)).toBe(false);
+  });
+
+  it('uses sfm\'s metric frame, reads the r2s.catalog format and serves the user frame', async () => {
+    const ws3 = path.join(dir, 'ws3');
+    await makeViewerWorkspace(ws3, { views: 2, size: 32 });
+    writeFileSync(path.join(ws3, 'sparse', 'frame.json'), JSON.stringify({ scale: 'metric', method: 'camera-height', up: [0, 0.6, 0.8], scaleFactor: 2, cameraHeight: 1.6 }));
+    mkdirSync(path.join(ws3, 'assets', 'chair-01'), { recursive: true });
+    for (const f of ['splats.spz', 'mesh.glb', 'collision.glb', 'thumb.png']) writeFileSync(path.join(ws3, 'assets', 'chair-01', f), 'x');
+    writeFileSync(
+      path.join(ws3, 'assets', 'catalog.json'),
+      JSON.stringify({ kind: 'r2s.catalog', version: 1, assets: [{ id: 'chair', name: 'Chair', path: 'chair-01', splats: 'splats.spz', mesh: 'mesh.glb', collision: 'collision.glb', thumbnail: 'thumb.png', extentsM: [0.5, 0.9, 0.5], scale: 'metric', gaussians: 1200, triangles: 800, source: 'ws3' }] }),
+    );
+    writeFileSync(path.join(ws3, 'user-frame.json'), JSON.stringify({ kind: 'r2s.user-frame', version: 1, scale: { factor: 2.5, from: 'measured', distance: 5, points: [[0, 0, 0], [2, 0, 0]] } }));
+    const s3 = await startViewerServer({ target: resolveTarget(ws3), distDir: dist, port: 0 });
+    try {
+      const m = JSON.parse((await get(s3.port, '/api/manifest.json')).body) as ViewerManifest;
+      expect(m.frame).toEqual({ scale: 'metric', method: 'camera-height', up: [0, 0.6, 0.8], cameraHeight: 1.6 });
+      expect(m.up).toEqual([0, 0.6, 0.8]);
+      expect(m.userFrame?.scale?.factor).toBe(2.5);
+      expect(m.workspacePath).toBe(ws3);
+      const cat = JSON.parse((await get(s3.port, '/api/catalog.json')).body) as ViewerCatalog;
+      expect(cat.assets).toEqual([
+        {
+          id: 'chair', name: 'Chair', url: '/files/lib/chair-01/splats.spz', format: 'spz', meshUrl: '/files/lib/chair-01/mesh.glb',
+          collisionUrl: '/files/lib/chair-01/collision.glb', thumbnailUrl: '/files/lib/chair-01/thumb.png', extentsM: [0.5, 0.9, 0.5], scale: 'metric', gaussians: 1200,
+        },
+      ]);
+      // an invalid user frame is a warning, not a crash
+      writeFileSync(path.join(ws3, 'user-frame.json'), '{"kind": "nope"}');
+      const m2 = JSON.parse((await get(s3.port, '/api/manifest.json')).body) as ViewerManifest;
+      expect(m2.userFrame).toBeNull();
+      expect(m2.warnings.join(' ')).toMatch(/user-frame\.json is not an r2s user frame/);
+    } finally {
+      await s3.close();
+    }
+    // an asset folder: mesh and collider for the toggles, +Y up
+    const asset = await startViewerServer({ target: resolveTarget(path.join(ws3, 'assets', 'chair-01')), distDir: dist, port: 0 });
+    try {
+      const m = JSON.parse((await get(asset.port, '/api/manifest.json')).body) as ViewerManifest;
+      expect(m.kind).toBe('asset');
+      expect(m.up).toEqual([0, 1, 0]);
+      expect(m.assetFiles).toEqual({ mesh: '/files/asset/mesh.glb', collision: '/files/asset/collision.glb', info: null });
+    } finally {
+      await asset.close();
+    }
   });
 
   it('is read-only', async () => {

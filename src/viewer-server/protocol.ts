@@ -21,6 +21,35 @@ export interface ViewerManifest {
   up: [number, number, number];
   /** problems found while preparing (e.g. an unreadable sparse model), shown in the page */
   warnings: string[];
+  /**
+   * The reconstruction's frame (sparse/frame.json from sfm): metric when GPS (ENU, up = +z) or a
+   * camera height set the scale; null when unknown.
+   */
+  frame: ViewerFrame | null;
+  /** `<workspace>/user-frame.json` (scale / up / origin set in the viewer), when present and valid */
+  userFrame: ViewerUserFrame | null;
+  /** absolute path of the workspace (to print commands such as `r2s extract -w <ws>`), or null */
+  workspacePath: string | null;
+  /** an asset folder's mesh and collider (GLB) and asset.json, when present */
+  assetFiles: { mesh: string | null; collision: string | null; info: string | null } | null;
+}
+
+export interface ViewerFrame {
+  scale: 'metric' | 'arbitrary';
+  method: 'gps' | 'camera-height' | 'none';
+  /** unit up in the scene frame */
+  up: [number, number, number];
+  /** camera height above the ground (scene units = metres) for method camera-height */
+  cameraHeight?: number;
+}
+
+/** user-frame.json as sent to the page (see src/io/user-frame.ts) */
+export interface ViewerUserFrame {
+  kind: 'r2s.user-frame';
+  version: 1;
+  scale?: { factor: number; from: 'measured'; distance: number; points: [[number, number, number], [number, number, number]] };
+  up?: [number, number, number];
+  origin?: [number, number, number];
 }
 
 /** One capture camera, with COLMAP pose and pinhole intrinsics. */
@@ -61,6 +90,13 @@ export interface ViewerAsset {
   name: string;
   url: string;
   format: SplatFormat;
+  /** from an r2s.catalog entry, when given */
+  meshUrl?: string;
+  collisionUrl?: string;
+  thumbnailUrl?: string;
+  extentsM?: [number, number, number];
+  scale?: 'metric' | 'arbitrary';
+  gaussians?: number;
 }
 
 /** GET /api/catalog.json */
@@ -69,6 +105,22 @@ export interface ViewerCatalog {
 }
 
 /** The arrangement file the page saves and loads (asset placements in world coordinates). */
+/**
+ * The box selection the viewer saves for `r2s extract --box FILE`. Scene (COLMAP world) frame;
+ * `rotation` (w, x, y, z) maps box-local axes to scene axes, local y is the box's height axis;
+ * `size` is the full edge length along local x, y, z; `splats` how many were inside when saved.
+ */
+export interface BoxSelection {
+  kind: 'r2s.box-selection';
+  version: 1;
+  center: [number, number, number];
+  size: [number, number, number];
+  rotation: [number, number, number, number];
+  up: [number, number, number];
+  splats: number;
+  source: string;
+}
+
 export interface Arrangement {
   version: 1;
   items: Array<{

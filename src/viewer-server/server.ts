@@ -4,12 +4,14 @@
  * otherwise.
  */
 import http from 'node:http';
-import { createReadStream, promises as fs } from 'node:fs';
+import net from 'node:net';
+import { createReadStream, existsSync, readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
 import type { SparseModel } from '../core/sparse-model.js';
-import type { ViewerManifest } from './protocol.js';
+import type { ViewerFrame, ViewerManifest, ViewerUserFrame } from './protocol.js';
+import { readUserFrame, userFramePath } from '../io/user-frame.js';
 import { splatFormatOf } from './protocol.js';
 import { resolveInside, safeSegments, encodePath } from './safe-path.js';
 import { camerasJson, loadSparseModel, modelUp, pointsJson, workspacePhotoUrl } from './scene-json.js';
@@ -65,6 +67,20 @@ export async function startViewerServer(opts: ViewerServerOptions): Promise<View
   let splatBytes = 0;
   if (target.splats) splatBytes = (await fs.stat(target.splats.abs)).size;
 
+  const frame = target.sparseDir ? readFrame(path.join(target.sparseDir, 'frame.json'), warnings) : null;
+  const wsDir = target.kind === 'workspace' ? (target.mounts.get('ws')?.dir ?? null) : null;
+  const assetDir = target.kind === 'asset' ? (target.mounts.get('asset')?.dir ?? null) : null;
+  const userFrame = (): ViewerUserFrame | null => {
+    if (!wsDir) return null;
+    try {
+      return readUserFrame(userFramePath(wsDir));
+    } catch (e) {
+      warnings.push(errorMessage(e));
+      return null;
+    }
+  };
+  const assetFile = (name: string) => (assetDir && existsSync(path.join(assetDir, name)) ? `/files/asset/${encodePath(name)}` : null);
+
   const manifest: ViewerManifest = {
     title: target.title,
     kind: target.kind,
@@ -79,12 +95,27 @@ export async function startViewerServer(opts: ViewerServerOptions): Promise<View
     cameras: !!model && model.images.size > 0,
     points: !!model && model.points3D.size > 0,
     catalog: !!target.catalogPath,
-    up: model && model.images.size > 0 ? modelUp(model) : [0, -1, 0],
+    // sfm's frame when it is metric (GPS gives ENU up, a camera height the ground's normal); an
+    // asset folder is metres with +Y up; else the cameras' mean up, else the COLMAP habit (−y)
+    up:
+      frame && frame.scale === 'metric'
+        ? frame.up
+        : target.kind === 'asset'
+          ? [0, 1, 0]
+          : model && model.images.size > 0
+            ? modelUp(model)
+            : [0, -1, 0],
     warnings,
+    frame,
+    userFrame: userFrame(),
+    workspacePath: wsDir,
+    assetFiles: assetDir ? { mesh: assetFile('mesh.glb'), collision: assetFile('collision.glb'), info: assetFile('asset.json') } : null,
   };
+  const allowHost = hostFilter(host);
 
   const api: Record<string, () => unknown> = {
-    '/api/manifest.json': () => manifest,
+    // the user frame is re-read: it is put in place (cp) while the viewer runs
+    '/api/manifest.json': () => ({ ...manifest, userFrame: userFrame() }),
     '/api/cameras.json': () => (model ? camerasJson(model, workspacePhotoUrl(target.imagesDir, '/files/ws')) : null),
     '/api/points.json': () => (model ? pointsJson(model) : null),
     // re-read on each request: extraction may add assets while the viewer runs
@@ -99,6 +130,8 @@ export async function startViewerServer(opts: ViewerServerOptions): Promise<View
   });
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // DNS rebinding: a page on evil.example.com that resolves to 127.0.0.1 sends its own Host
+    if (!allowHost(req.headers.host)) return send(res, 403, 'text/plain; charset=utf-8', 'host not allowed');
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('Allow', 'GET, HEAD');
       return send(res, 405, 'text/plain; charset=utf-8', 'read-only');
@@ -158,6 +191,44 @@ export async function startViewerServer(opts: ViewerServerOptions): Promise<View
         server.close(() => resolve());
         server.closeAllConnections();
       }),
+  };
+}
+
+/** sparse/frame.json written by sfm, or null (a warning when unreadable). */
+function readFrame(file: string, warnings: string[]): ViewerFrame | null {
+  if (!existsSync(file)) return null;
+  try {
+    const f = JSON.parse(readFileSync(file, 'utf8')) as Partial<ViewerFrame>;
+    const up = f.up;
+    if (!Array.isArray(up) || up.length !== 3 || !up.every((v) => Number.isFinite(v)) || Math.hypot(...up) < 1e-9) throw new Error('no valid "up"');
+    const n = Math.hypot(...up);
+    const out: ViewerFrame = {
+      scale: f.scale === 'metric' ? 'metric' : 'arbitrary',
+      method: f.method === 'gps' || f.method === 'camera-height' ? f.method : 'none',
+      up: [up[0]! / n, up[1]! / n, up[2]! / n],
+    };
+    if (typeof f.cameraHeight === 'number' && f.cameraHeight > 0) out.cameraHeight = f.cameraHeight;
+    return out;
+  } catch (e) {
+    warnings.push(`${file} ignored: ${errorMessage(e)}`);
+    return null;
+  }
+}
+
+/**
+ * Host names the server answers to: loopback names and addresses, and the --host given. When bound
+ * to every interface (0.0.0.0 / ::), any IP literal too (a rebinding attack needs a DNS name).
+ */
+export function hostFilter(bound: string): (hostHeader: string | undefined) => boolean {
+  const wildcard = bound === '0.0.0.0' || bound === '::';
+  const boundName = bound.toLowerCase().replace(/^\[|\]$/g, '');
+  return (hostHeader) => {
+    if (!hostHeader) return false;
+    const h = hostHeader.trim().toLowerCase();
+    const name = h.startsWith('[') ? h.slice(1, h.indexOf(']')) : h.replace(/:\d+$/, '');
+    if (name === 'localhost' || name.endsWith('.localhost') || name === '::1' || name === boundName) return true;
+    if (net.isIPv4(name) && name.startsWith('127.')) return true;
+    return wildcard && net.isIP(name) !== 0;
   };
 }
 

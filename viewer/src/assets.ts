@@ -1,12 +1,14 @@
 // Asset panel: place assets from assets/catalog.json into the scene (drag onto the canvas or
-// double-click), move/rotate/scale them with a gizmo, snap them to the ground plane, and save or
-// load the arrangement as JSON (positions in the workspace's coordinates).
+// double-click), move/rotate/scale them with a gizmo, snap them to the local ground, and save or
+// load the arrangement as JSON (positions in the workspace's coordinates). A double-clicked asset
+// goes where the view looks down onto the ground, inside the image.
 import * as THREE from 'three';
 import { TransformControls } from 'three/addons/controls/TransformControls.js';
 import type { SplatMesh } from '@sparkjsdev/spark';
 import type { Arrangement, ViewerAsset, ViewerCatalog } from '../../src/viewer-server/protocol.js';
 import { loadSplats } from './splats.js';
 import { $, download, messageOf, showError } from './ui.js';
+import type { LocalGround } from './ground.js';
 
 export interface AssetHost {
   camera: THREE.PerspectiveCamera;
@@ -14,7 +16,9 @@ export interface AssetHost {
   scene: THREE.Scene;
   /** scene root in workspace coordinates */
   world: THREE.Object3D;
-  groundY: () => number;
+  ground: LocalGround;
+  /** farthest a double-clicked asset goes from the camera (scene units) */
+  placeDistance: () => number;
   setOrbitEnabled: (on: boolean) => void;
   onChange: () => void;
   onSplatsChanged: () => void;
@@ -50,18 +54,19 @@ export class AssetPanel {
     for (const a of catalog.assets) {
       const li = document.createElement('li');
       li.textContent = a.name;
-      li.title = `${a.id} — drag into the scene, or double-click to place in front of you`;
+      const size = a.extentsM ? ` · ${a.extentsM.map((v) => v.toFixed(2)).join('×')} m${a.scale === 'arbitrary' ? ' (arbitrary scale)' : ''}` : '';
+      li.title = `${a.id}${size} — drag into the scene, or double-click to place in front of you`;
       li.draggable = true;
       li.dataset.assetId = a.id;
       li.addEventListener('dragstart', (e) => e.dataTransfer?.setData('text/x-r2s-asset', a.id));
       li.addEventListener('dblclick', () => void this.place(a.id, null));
       list.appendChild(li);
     }
-    if (catalog.assets.length === 0) {
-      const li = document.createElement('li');
-      li.textContent = 'catalog is empty';
-      list.appendChild(li);
-    }
+    // an empty catalog is a note, not an item, and no tool applies
+    const empty = catalog.assets.length === 0;
+    $('assets-empty').hidden = !empty;
+    for (const b of $('asset-tools').querySelectorAll<HTMLButtonElement>('button')) b.disabled = empty;
+    $('file-arrangement').toggleAttribute('disabled', empty);
     $('assets').hidden = false;
   }
 
@@ -107,12 +112,11 @@ export class AssetPanel {
     return new THREE.Vector2(((x - r.left) / r.width) * 2 - 1, -((y - r.top) / r.height) * 2 + 1);
   }
 
-  /** Where a screen point's ray meets the ground plane, in viewer coordinates. */
+  /** Where a screen point's ray meets the local ground, in viewer coordinates. */
   private groundPointAt(x: number, y: number): THREE.Vector3 | null {
     const ray = new THREE.Raycaster();
     ray.setFromCamera(this.ndc(x, y), this.host.camera);
-    const plane = new THREE.Plane(new THREE.Vector3(0, 1, 0), -this.host.groundY());
-    return ray.ray.intersectPlane(plane, new THREE.Vector3());
+    return this.host.ground.intersect(ray.ray, this.host.camera.far);
   }
 
   private pick(x: number, y: number): Placed | null {
@@ -155,11 +159,22 @@ export class AssetPanel {
     return mesh;
   }
 
+  /**
+   * A ground point inside the image: down the middle of the view, from the centre towards the
+   * bottom edge, the first ray that meets the local ground not too far off; else a point ahead.
+   */
   private inFront(): THREE.Vector3 {
     const cam = this.host.camera;
-    const dir = cam.getWorldDirection(new THREE.Vector3());
-    const hit = new THREE.Ray(cam.position, dir).intersectPlane(new THREE.Plane(new THREE.Vector3(0, 1, 0), -this.host.groundY()), new THREE.Vector3());
-    return hit && hit.distanceTo(cam.position) < 50 ? hit : cam.position.clone().addScaledVector(dir, 2);
+    cam.updateMatrixWorld();
+    const ray = new THREE.Raycaster();
+    const far = this.host.placeDistance();
+    for (const y of [-0.1, -0.3, -0.5, -0.7, -0.85]) {
+      ray.setFromCamera(new THREE.Vector2(0, y), cam);
+      const hit = this.host.ground.intersect(ray.ray, far);
+      if (hit) return hit;
+    }
+    ray.setFromCamera(new THREE.Vector2(0, -0.5), cam);
+    return ray.ray.at(far * 0.2, new THREE.Vector3());
   }
 
   private setWorldPosition(obj: THREE.Object3D, p: THREE.Vector3): void {
@@ -168,13 +183,14 @@ export class AssetPanel {
     obj.updateMatrixWorld();
   }
 
-  /** Move the object along the viewer's vertical so its lowest point rests on the ground plane. */
+  /** Move the object along the viewer's vertical so its lowest point rests on the ground under it. */
   snapToGround(obj: SplatMesh): void {
     obj.updateMatrixWorld();
     const box = obj.getBoundingBox(true).applyMatrix4(obj.matrixWorld);
     if (box.isEmpty()) return;
     const wp = obj.getWorldPosition(new THREE.Vector3());
-    wp.y += this.host.groundY() - box.min.y;
+    const c = box.getCenter(new THREE.Vector3());
+    wp.y += this.host.ground.heightAt(c.x, c.z) - box.min.y;
     this.setWorldPosition(obj, wp);
     this.host.onChange();
   }

@@ -8,7 +8,11 @@ export class Compare {
   private cam: ViewerCamera | null = null;
 
   constructor(private onChange: () => void) {
-    $<HTMLInputElement>('compare-slider').addEventListener('input', () => this.layout());
+    const slider = $<HTMLInputElement>('compare-slider');
+    slider.addEventListener('input', () => this.layout());
+    // give the keys back to the page once the split is set, so C / Esc close Compare
+    slider.addEventListener('change', () => slider.blur());
+    slider.addEventListener('pointerup', () => slider.blur());
   }
 
   get split(): number {
@@ -24,6 +28,7 @@ export class Compare {
   async open(cam: ViewerCamera): Promise<void> {
     if (!cam.photo) throw new Error(`no photo for ${cam.name} in the workspace's images/`);
     this.cam = cam;
+    $('compare-label').textContent = `photo ${cam.name} | render`;
     const img = $<HTMLImageElement>('compare-photo');
     if (img.getAttribute('src') !== cam.photo) {
       img.src = cam.photo;

@@ -3,6 +3,10 @@
 // turns the head instead of circling the scene.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
+import { isTyping } from './ui.js';
+
+/** Longest frame step applied at once: slow frames still move at full speed, a stall does not jump far. */
+export const MAX_STEP_S = 1;
 
 const MOVE_KEYS: Record<string, [number, number, number]> = {
   KeyW: [0, 0, -1], KeyS: [0, 0, 1], KeyA: [-1, 0, 0], KeyD: [1, 0, 0], KeyE: [0, 1, 0], KeyQ: [0, -1, 0],
@@ -23,7 +27,7 @@ export class Navigation {
     this.orbit.addEventListener('start', onUserInput);
     this.orbit.addEventListener('change', onChange);
     window.addEventListener('keydown', (e) => {
-      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+      if (isTyping(e) || e.ctrlKey || e.metaKey) return;
       if (MOVE_KEYS[e.code]) {
         this.keys.add(e.code);
         onUserInput();
@@ -31,6 +35,16 @@ export class Navigation {
     });
     window.addEventListener('keyup', (e) => this.keys.delete(e.code));
     window.addEventListener('blur', () => this.keys.clear());
+  }
+
+  /** Hold `code` for one frame of `dt` seconds (for tests). */
+  simulate(code: string, dt: number): boolean {
+    this.keys.add(code);
+    try {
+      return this.update(dt);
+    } finally {
+      this.keys.delete(code);
+    }
   }
 
   get moving(): boolean {
@@ -69,7 +83,7 @@ export class Navigation {
       if (d) v.add(new THREE.Vector3(...d));
     }
     if (v.lengthSq() === 0) return false;
-    v.normalize().multiplyScalar(this.speed * Math.min(dt, 0.1));
+    v.normalize().multiplyScalar(this.speed * Math.min(dt, MAX_STEP_S));
     // move in camera axes, vertical stays vertical
     const q = this.camera.quaternion;
     const step = new THREE.Vector3(v.x, 0, v.z).applyQuaternion(q).add(new THREE.Vector3(0, v.y, 0));

@@ -12,13 +12,3 @@ export function buildPointCloud(p: ViewerPoints, pointSize: number): THREE.Point
   pts.name = 'sparse-points';
   return pts;
 }
-
-/**
- * Height of the ground in viewer coordinates (y up): a low percentile of the points' heights, so
- * a few stray points below the floor do not pull it down.
- */
-export function groundHeight(worldPoints: THREE.Vector3[], percentile = 0.02): number | null {
-  if (worldPoints.length === 0) return null;
-  const ys = worldPoints.map((v) => v.y).sort((a, b) => a - b);
-  return ys[Math.min(ys.length - 1, Math.floor(percentile * ys.length))]!;
-}

@@ -1,7 +1,8 @@
 // Loading a splat file into a Spark SplatMesh, with a readable error when the file is bad.
 import { SplatMesh, SplatFileType } from '@sparkjsdev/spark';
 import type { SplatFormat } from '../../src/viewer-server/protocol.js';
-import { fetchBytes } from './ui.js';
+import { fetchBytes, showWarning } from './ui.js';
+import { dropNonFinite } from './finite.js';
 
 const FILE_TYPES: Record<SplatFormat, SplatFileType> = {
   ply: SplatFileType.PLY,
@@ -34,7 +35,26 @@ export async function loadSplats(
 ): Promise<SplatMesh> {
   onProgress(`Downloading ${name}`, 0);
   const bytes = await fetchBytes(url, (f) => onProgress(`Downloading ${name}`, f));
+  return await splatsFromBytes(bytes, format, name, onProgress);
+}
+
+/** Decode splat file bytes (checked, non-finite splats dropped with a warning). */
+export async function splatsFromBytes(
+  raw: Uint8Array,
+  format: SplatFormat,
+  name: string,
+  onProgress: (phase: string, fraction?: number) => void = () => {},
+): Promise<SplatMesh> {
+  let bytes = raw;
   checkHeader(bytes, format, name);
+  if (format === 'ply') {
+    const r = dropNonFinite(bytes);
+    if (r.dropped === r.total && r.total > 0) throw new Error(`${name}: all ${r.total} splats have non-finite values (NaN/Inf), nothing to show — the training run diverged`);
+    if (r.dropped) {
+      showWarning(`${name}: ${r.dropped} of ${r.total} splats have non-finite values (NaN/Inf; first at index ${r.first}) and were dropped`);
+      bytes = r.bytes;
+    }
+  }
   onProgress(`Decoding ${name}`);
   const mesh = new SplatMesh({ fileBytes: bytes, fileType: FILE_TYPES[format], fileName: name });
   try {

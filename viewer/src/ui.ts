@@ -7,6 +7,44 @@ export function $<T extends HTMLElement = HTMLElement>(id: string): T {
   return el as T;
 }
 
+const NON_TEXT_INPUTS = new Set(['range', 'checkbox', 'radio', 'button', 'submit', 'reset', 'file', 'color']);
+
+/** Whether a key event goes to a text field (or a select's arrows): shortcuts must not fire then. */
+export function isTyping(e: KeyboardEvent): boolean {
+  const t = e.target;
+  if (t instanceof HTMLInputElement) return !NON_TEXT_INPUTS.has(t.type);
+  return t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || (t instanceof HTMLElement && t.isContentEditable);
+}
+
+/** Show a warning in the page (kept apart from errors: the scene still works). */
+const warnings: string[] = [];
+export function showWarning(message: string): void {
+  warnings.push(message);
+  const box = $('warning');
+  box.textContent = warnings.join('\n');
+  box.hidden = false;
+}
+export function warningMessages(): string[] {
+  return [...warnings];
+}
+
+/** Short-lived message (what a tool did, the command to run next). */
+export function showNote(html: string): void {
+  const box = $('note');
+  box.innerHTML = html;
+  box.hidden = false;
+}
+
+export function downloadBytes(name: string, bytes: Uint8Array | string, type = 'application/octet-stream'): void {
+  const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type }));
+  download(name, url);
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
 export function setStatus(text: string, progress?: number): void {
   $('status').hidden = false;
   $('status-text').textContent = text;

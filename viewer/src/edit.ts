@@ -1,0 +1,236 @@
+// The editable scene: which splats are kept (a mask over the loaded file's splats), undo, the
+// selections the tools make (box / sphere / screen lasso / floaters), and export of what is kept
+// as .spz (Spark's encoder) or .ply. Deleting rebuilds the displayed SplatMesh from the kept
+// splats' packed words (spherical harmonics included), so the file on disk is never touched.
+import * as THREE from 'three';
+import { PackedSplats, SplatMesh, writeSpz } from '@sparkjsdev/spark';
+
+/** Words per splat of Spark's packed arrays: base, then SH degree 1, 2, 3 in `extra`. */
+const SH_WORDS: Record<string, number> = { sh1: 2, sh2: 4, sh3: 4 };
+const TEX_WIDTH = 2048; // Spark's SPLAT_TEX_WIDTH: packed arrays are whole texture rows
+
+function capacity(n: number): number {
+  return Math.max(TEX_WIDTH, Math.ceil(n / TEX_WIDTH) * TEX_WIDTH);
+}
+
+export class EditableScene {
+  readonly count: number;
+  /** splat centres in the scene frame (x, y, z per splat), decoded once */
+  readonly centres: Float32Array;
+  readonly opacities: Float32Array;
+  /** 1 = kept */
+  alive: Uint8Array;
+  private history: Uint8Array[] = [];
+  /** our own copy of the loaded splats' packed words (the mesh they came in is disposed on rebuild) */
+  private words: Uint32Array;
+  private extra: Record<string, Uint32Array> = {};
+  private encoding: PackedSplats['splatEncoding'];
+  /** most splats drawn at once (the quality setting); editing and export ignore it */
+  budget = Infinity;
+  private weights: Float32Array;
+
+  constructor(mesh: SplatMesh, private onMesh: (m: SplatMesh) => void) {
+    const p = mesh.packedSplats;
+    if (!p?.packedArray) throw new Error('scene splats are not editable (no packed splats)');
+    this.count = p.numSplats;
+    this.words = p.packedArray.slice(0, this.count * 4);
+    for (const [key, per] of Object.entries(SH_WORDS)) {
+      const arr = p.extra[key] as Uint32Array | undefined;
+      if (arr) this.extra[key] = arr.slice(0, this.count * per);
+    }
+    this.encoding = p.splatEncoding;
+    this.centres = new Float32Array(this.count * 3);
+    this.opacities = new Float32Array(this.count);
+    this.weights = new Float32Array(this.count);
+    p.forEachSplat((i, c, s, _q, o) => {
+      this.centres.set([c.x, c.y, c.z], i * 3);
+      this.opacities[i] = o;
+      this.weights[i] = o * Math.cbrt(s.x * s.y * s.z);
+    });
+    this.alive = new Uint8Array(this.count).fill(1);
+  }
+
+  get kept(): number {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) n += this.alive[i]!;
+    return n;
+  }
+
+  get canUndo(): boolean {
+    return this.history.length > 0;
+  }
+
+  /** Remove (`delete`) or keep only (`keep`) the selected splats. Returns how many went. */
+  apply(sel: Uint8Array, mode: 'delete' | 'keep'): number {
+    const next = this.alive.slice();
+    let gone = 0;
+    for (let i = 0; i < this.count; i++) {
+      const drop = mode === 'delete' ? sel[i] === 1 : sel[i] !== 1;
+      if (drop && next[i]) (next[i] = 0), gone++;
+    }
+    if (!gone) return 0;
+    this.history.push(this.alive);
+    this.alive = next;
+    this.show();
+    return gone;
+  }
+
+  undo(): boolean {
+    const prev = this.history.pop();
+    if (!prev) return false;
+    this.alive = prev;
+    this.show();
+    return true;
+  }
+
+  /** Kept splats whose centre `inside` accepts (scene-frame coordinates). */
+  select(inside: (x: number, y: number, z: number) => boolean): Uint8Array {
+    const sel = new Uint8Array(this.count);
+    const c = this.centres;
+    for (let i = 0; i < this.count; i++) if (this.alive[i] && inside(c[i * 3]!, c[i * 3 + 1]!, c[i * 3 + 2]!)) sel[i] = 1;
+    return sel;
+  }
+
+  /** Inside a unit box / unit sphere (centre 0, edge or diameter 1) placed by `matrix` (scene frame). */
+  selectShape(matrix: THREE.Matrix4, shape: 'box' | 'sphere'): Uint8Array {
+    const inv = matrix.clone().invert().elements;
+    return this.select((x, y, z) => {
+      const lx = inv[0]! * x + inv[4]! * y + inv[8]! * z + inv[12]!;
+      const ly = inv[1]! * x + inv[5]! * y + inv[9]! * z + inv[13]!;
+      const lz = inv[2]! * x + inv[6]! * y + inv[10]! * z + inv[14]!;
+      return shape === 'box' ? Math.abs(lx) <= 0.5 && Math.abs(ly) <= 0.5 && Math.abs(lz) <= 0.5 : lx * lx + ly * ly + lz * lz <= 0.25;
+    });
+  }
+
+  /** Centres whose screen projection (`toScreen`, null behind the camera) falls in the polygon. */
+  selectLasso(polygon: Array<[number, number]>, toScreen: (x: number, y: number, z: number) => [number, number] | null): Uint8Array {
+    return this.select((x, y, z) => {
+      const s = toScreen(x, y, z);
+      return !!s && pointInPolygon(s[0], s[1], polygon);
+    });
+  }
+
+  /**
+   * Floaters: kept splats fainter than `minOpacity`, or with fewer than `minNeighbours` kept
+   * centres within `radius` (a uniform grid of that cell size finds them).
+   */
+  selectFloaters(minOpacity: number, minNeighbours: number, radius: number): Uint8Array {
+    const sel = new Uint8Array(this.count);
+    const c = this.centres;
+    const key = (x: number, y: number, z: number) => `${Math.floor(x / radius)},${Math.floor(y / radius)},${Math.floor(z / radius)}`;
+    const grid = new Map<string, number[]>();
+    for (let i = 0; i < this.count; i++) {
+      if (!this.alive[i]) continue;
+      const k = key(c[i * 3]!, c[i * 3 + 1]!, c[i * 3 + 2]!);
+      let cell = grid.get(k);
+      if (!cell) grid.set(k, (cell = []));
+      cell.push(i);
+    }
+    const r2 = radius * radius;
+    for (let i = 0; i < this.count; i++) {
+      if (!this.alive[i]) continue;
+      if (this.opacities[i]! < minOpacity) {
+        sel[i] = 1;
+        continue;
+      }
+      const x = c[i * 3]!, y = c[i * 3 + 1]!, z = c[i * 3 + 2]!;
+      const gx = Math.floor(x / radius), gy = Math.floor(y / radius), gz = Math.floor(z / radius);
+      let n = 0;
+      search: for (let dx = -1; dx <= 1; dx++)
+        for (let dy = -1; dy <= 1; dy++)
+          for (let dz = -1; dz <= 1; dz++) {
+            for (const j of grid.get(`${gx + dx},${gy + dy},${gz + dz}`) ?? []) {
+              if (j === i) continue;
+              if ((c[j * 3]! - x) ** 2 + (c[j * 3 + 1]! - y) ** 2 + (c[j * 3 + 2]! - z) ** 2 <= r2 && ++n >= minNeighbours) break search;
+            }
+          }
+      if (n < minNeighbours) sel[i] = 1;
+    }
+    return sel;
+  }
+
+  /** Packed splats of `keep` (indices into the loaded file), tinted red where `highlight` is set. */
+  private subset(keep: Uint32Array, highlight?: Uint8Array): PackedSplats {
+    const n = keep.length;
+    const words = new Uint32Array(capacity(n) * 4);
+    const a = this.words;
+    for (let k = 0; k < n; k++) {
+      const i = keep[k]!;
+      words.set(a.subarray(i * 4, i * 4 + 4), k * 4);
+      if (highlight?.[i]) {
+        const w = words[k * 4]!;
+        // word 0 is RGBA8: full red, darkened green and blue, same alpha
+        words[k * 4] = (0xff | ((((w >>> 8) & 0xff) >>> 2) << 8) | ((((w >>> 16) & 0xff) >>> 2) << 16) | (w & 0xff000000)) >>> 0;
+      }
+    }
+    const extra: Record<string, unknown> = {};
+    for (const [key, per] of Object.entries(SH_WORDS)) {
+      const arr = this.extra[key];
+      if (!arr) continue;
+      const out = new Uint32Array(capacity(n) * per);
+      for (let k = 0; k < n; k++) out.set(arr.subarray(keep[k]! * per, keep[k]! * per + per), k * per);
+      extra[key] = out;
+    }
+    return new PackedSplats({ packedArray: words, numSplats: n, extra, splatEncoding: this.encoding });
+  }
+
+  private keptIndices(limit = Infinity): Uint32Array {
+    const idx: number[] = [];
+    for (let i = 0; i < this.count; i++) if (this.alive[i]) idx.push(i);
+    if (idx.length > limit) {
+      // over the budget: draw the splats that matter most (opaque and large) first
+      idx.sort((p, q) => this.weights[q]! - this.weights[p]!);
+      idx.length = limit;
+      idx.sort((p, q) => p - q);
+    }
+    return Uint32Array.from(idx);
+  }
+
+  /** Rebuild the displayed mesh from the kept splats (and the budget), optionally highlighting some. */
+  show(highlight?: Uint8Array): void {
+    const packed = this.subset(this.keptIndices(this.budget), highlight);
+    const mesh = new SplatMesh({ packedSplats: packed });
+    this.onMesh(mesh);
+  }
+
+  /** The kept splats as an .spz file (SH kept up to `maxSh`). */
+  exportSpz(maxSh = 3): Uint8Array {
+    return writeSpz(this.subset(this.keptIndices()), maxSh).fileBytes as Uint8Array;
+  }
+
+  /** The kept splats as a 3DGS .ply (positions, DC colour, opacity, scales, rotations; no SH rest). */
+  exportPly(): Uint8Array {
+    const p = this.subset(this.keptIndices());
+    const n = p.numSplats;
+    const props = ['x', 'y', 'z', 'nx', 'ny', 'nz', 'f_dc_0', 'f_dc_1', 'f_dc_2', 'opacity', 'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3'];
+    const head = new TextEncoder().encode(
+      `ply\nformat binary_little_endian 1.0\ncomment r2s view export\nelement vertex ${n}\n${props.map((q) => `property float ${q}`).join('\n')}\nend_header\n`,
+    );
+    const body = new Float32Array(n * props.length);
+    const C0 = 0.28209479177387814;
+    p.forEachSplat((i, c, s, q, o, col) => {
+      const a = Math.min(1 - 1e-6, Math.max(1e-6, o));
+      const log = (v: number) => Math.log(Math.max(v, 1e-12));
+      body.set([c.x, c.y, c.z, 0, 0, 0, (col.r - 0.5) / C0, (col.g - 0.5) / C0, (col.b - 0.5) / C0, Math.log(a / (1 - a)), log(s.x), log(s.y), log(s.z), q.w, q.x, q.y, q.z], i * props.length);
+    });
+    const out = new Uint8Array(head.length + body.byteLength);
+    out.set(head, 0);
+    out.set(new Uint8Array(body.buffer), head.length);
+    return out;
+  }
+}
+
+export function pointInPolygon(x: number, y: number, poly: Array<[number, number]>): boolean {
+  let inside = false;
+  for (let i = 0, j = poly.length - 1; i < poly.length; j = i++) {
+    const [xi, yi] = poly[i]!, [xj, yj] = poly[j]!;
+    if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+export function countOf(sel: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < sel.length; i++) n += sel[i]!;
+  return n;
+}

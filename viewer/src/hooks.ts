@@ -1,0 +1,166 @@
+// window.__r2s: what tests and benchmarks drive and read (see viewer/README.md).
+import * as THREE from 'three';
+import type { Arrangement } from '../../src/viewer-server/protocol.js';
+import { app, camera, nextFrame, project, sceneToView, settle, stats, world } from './app.js';
+import { errorMessages, warningMessages } from './ui.js';
+import { compare, jumpToCamera, leaveCapture, nav, resetView, toggleCompare, togglePlay, views } from './views.js';
+import { assets, editPanel, ground, measure, sceneBox, splatCount, state } from './main.js';
+import { screenshot, togglePanel } from './controls.js';
+import { helpOpen } from './help.js';
+
+type V3 = [number, number, number];
+
+export function installHooks(): void {
+  const hooks = {
+    get loaded() {
+      return state.loaded;
+    },
+    get error() {
+      return errorMessages()[0] ?? null;
+    },
+    get errors() {
+      return errorMessages();
+    },
+    get warnings() {
+      return warningMessages();
+    },
+    get splatCount() {
+      return splatCount();
+    },
+    get frameCount() {
+      return stats.frameCount;
+    },
+    get cameraCount() {
+      return views.cams.length;
+    },
+    get atCapture() {
+      return views.atCapture;
+    },
+    get frustumsVisible() {
+      return !!views.graphics?.frustums.visible;
+    },
+    get helpOpen() {
+      return helpOpen();
+    },
+    get up() {
+      return new THREE.Vector3(0, 1, 0).applyQuaternion(world.quaternion.clone().invert()).toArray();
+    },
+    /** local ground height (viewer y) under a scene-frame point */
+    groundUnder(p: V3) {
+      const v = sceneToView(new THREE.Vector3(...p));
+      return ground.heightAt(v.x, v.z);
+    },
+    meanFrameMs: () => stats.meanFrameMs(),
+    /** Jump to capture camera i and wait for the sorted frame. */
+    async jumpToCamera(i: number) {
+      jumpToCamera(i);
+      await settle();
+    },
+    resetView: () => resetView(sceneBox()),
+    settle,
+    screenshot,
+    /**
+     * Render n frames back to back and return their mean interval (ms). With `orbitDeg`, the camera
+     * turns that much about the orbit target each frame, so Spark keeps re-sorting as in real use.
+     */
+    async measureFrames(n: number, orbitDeg = 0) {
+      leaveCapture();
+      await nextFrame();
+      const q = new THREE.Quaternion().setFromAxisAngle(new THREE.Vector3(0, 1, 0), (orbitDeg * Math.PI) / 180);
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) {
+        if (orbitDeg) {
+          const off = camera.position.clone().sub(nav.orbit.target).applyQuaternion(q);
+          camera.position.copy(nav.orbit.target).add(off);
+          camera.lookAt(nav.orbit.target);
+        }
+        await nextFrame();
+      }
+      return (performance.now() - t0) / n;
+    },
+    setToggle(name: 'frustums' | 'points' | 'grid', on: boolean) {
+      const el = document.getElementById(`tgl-${name}`) as HTMLInputElement;
+      el.checked = on;
+      el.dispatchEvent(new Event('change'));
+    },
+    openCompare: () => toggleCompare(),
+    get compareActive() {
+      return compare.active;
+    },
+    get comparePhoto() {
+      return compare.active ? (document.getElementById('compare-photo') as HTMLImageElement).getAttribute('src') : null;
+    },
+    placeAsset: async (id: string) => !!(await assets.place(id, null)),
+    arrangement: (): Arrangement => assets.arrangement(),
+    loadArrangement: (a: Arrangement) => assets.load(a),
+    /** placed asset i: its bounding-box centre in client pixels, and whether it is in front */
+    assetOnScreen(i: number) {
+      const p = assets.placed[i];
+      if (!p) return null;
+      p.mesh.updateMatrixWorld();
+      const box = p.mesh.getBoundingBox(true).applyMatrix4(p.mesh.matrixWorld);
+      const s = project(box.getCenter(new THREE.Vector3()));
+      return { ...s, w: innerWidth, h: innerHeight, bottomY: box.min.y };
+    },
+    togglePlay,
+    get playing() {
+      return views.playback !== null;
+    },
+    /** hold a fly key for one frame of dt seconds; returns the distance moved over nav.speed */
+    flyStep(code: string, dt: number) {
+      const before = camera.position.clone();
+      // as the frame loop does with held keys: moving leaves the capture camera
+      if (nav.simulate(code, dt)) leaveCapture();
+      return camera.position.distanceTo(before) / nav.speed;
+    },
+    // ---- crop & clean ----
+    openPanel: (name: 'edit' | 'measure' | 'settings', on = true) => togglePanel(name, on),
+    /** box at a scene-frame centre / size (upright); returns the splats inside */
+    setBox: (c: V3, s: V3) => editPanel.setBox(new THREE.Vector3(...c), new THREE.Vector3(...s)),
+    boxSelection: () => editPanel.boxSelection(app.manifest?.workspacePath ?? app.manifest?.title ?? 'scene'),
+    deleteSelection: () => editPanel.apply('delete'),
+    keepSelection: () => editPanel.apply('keep'),
+    undo: () => editPanel.undo(),
+    lasso: (poly: Array<[number, number]>) => {
+      editPanel.setTool('lasso');
+      return editPanel.finishLasso(poly);
+    },
+    previewFloaters: () => editPanel.previewFloaters(),
+    removeFloaters: () => editPanel.removeFloaters(),
+    /** the kept splats as .spz or .ply bytes (base64) */
+    exportScene(kind: 'spz' | 'ply') {
+      const ed = state.editable;
+      if (!ed) return null;
+      const bytes = kind === 'spz' ? ed.exportSpz() : ed.exportPly();
+      let s = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(s);
+    },
+    // ---- measure ----
+    /** client pixels of a scene-frame point */
+    screenOf(p: V3) {
+      return project(sceneToView(new THREE.Vector3(...p)));
+    },
+    /** look at a scene-frame point from a scene-frame position */
+    lookAt(from: V3, at: V3) {
+      leaveCapture();
+      camera.position.copy(sceneToView(new THREE.Vector3(...from)));
+      nav.orbit.target.copy(sceneToView(new THREE.Vector3(...at)));
+      camera.lookAt(nav.orbit.target);
+      nav.orbit.update();
+    },
+    pick: (x: number, y: number) => measure.pickAt(x, y)?.toArray() ?? null,
+    get measuredDistance() {
+      return measure.distance;
+    },
+    setScale: (metres: number) => measure.setScale(metres),
+    userFrame: () => measure.frame,
+    get frameLabel() {
+      return document.getElementById('frame-label')!.textContent;
+    },
+    get sceneScale() {
+      return app.sceneScale;
+    },
+  };
+  (window as unknown as { __r2s: typeof hooks }).__r2s = hooks;
+}

@@ -1,0 +1,193 @@
+// Measure and set scale, origin and up. Clicks pick surface points (depth from the splats: Spark's
+// splat raycast); two give a distance; typing the true length gives the scale factor. Three ground
+// points (or a plane fitted to the splats under the view) give up and origin. The result is an
+// `r2s.user-frame` file (src/io/user-frame.ts) the viewer downloads, with the command that puts it
+// in the workspace, where later stages (r2s extract) read it.
+import * as THREE from 'three';
+import type { SplatMesh } from '@sparkjsdev/spark';
+import type { ViewerUserFrame } from '../../src/viewer-server/protocol.js';
+import { app, camera, canvas, markDirty, ndcOf, viewToScene, world } from './app.js';
+import { $, downloadBytes, escapeHtml, showNote } from './ui.js';
+
+type V3 = [number, number, number];
+type Mode = 'measure' | 'ground';
+
+export interface MeasureHost {
+  mesh: () => SplatMesh | null;
+  /** the frame changed (scale / up / origin): re-orient and relabel */
+  onFrame: (f: ViewerUserFrame) => void;
+}
+
+export class MeasurePanel {
+  mode: Mode = 'measure';
+  /** picked points, scene frame */
+  points: THREE.Vector3[] = [];
+  frame: ViewerUserFrame = { kind: 'r2s.user-frame', version: 1 };
+  private markers = new THREE.Group();
+  private line = new THREE.Line(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffee33, depthTest: false }));
+
+  constructor(private host: MeasureHost) {
+    this.markers.name = 'measure-markers';
+    this.line.renderOrder = 11;
+    world.add(this.markers, this.line);
+    let down: { x: number; y: number } | null = null;
+    canvas.addEventListener('pointerdown', (e) => (down = { x: e.clientX, y: e.clientY }));
+    canvas.addEventListener('pointerup', (e) => {
+      if (!this.open || !down || Math.hypot(e.clientX - down.x, e.clientY - down.y) > 4) return;
+      this.pickAt(e.clientX, e.clientY);
+    });
+    $('measure-mode-distance').addEventListener('click', () => this.setMode('measure'));
+    $('measure-mode-ground').addEventListener('click', () => this.setMode('ground'));
+    $('btn-set-scale').addEventListener('click', () => this.setScale(Number($<HTMLInputElement>('true-length').value)));
+    $('btn-fit-ground').addEventListener('click', () => this.fitGroundUnderView());
+    $('btn-save-frame').addEventListener('click', () => this.save());
+    $('btn-measure-clear').addEventListener('click', () => this.clear());
+  }
+
+  get open(): boolean {
+    return !$('panel-measure').hidden;
+  }
+
+  setOpen(on: boolean): void {
+    $('panel-measure').hidden = !on;
+    this.markers.visible = this.line.visible = on;
+    markDirty();
+  }
+
+  setMode(m: Mode): void {
+    this.mode = m;
+    $('measure-mode-distance').setAttribute('aria-pressed', String(m === 'measure'));
+    $('measure-mode-ground').setAttribute('aria-pressed', String(m === 'ground'));
+    this.clear();
+  }
+
+  clear(): void {
+    this.points = [];
+    this.redraw();
+  }
+
+  /** Surface point under a screen point (scene frame), from the splats; null when none. */
+  surfaceAt(x: number, y: number): THREE.Vector3 | null {
+    const mesh = this.host.mesh();
+    if (!mesh) return null;
+    const ray = new THREE.Raycaster();
+    ray.setFromCamera(ndcOf(x, y), camera);
+    const hits = ray.intersectObject(mesh, false);
+    return hits.length ? viewToScene(hits[0]!.point) : null;
+  }
+
+  pickAt(x: number, y: number): THREE.Vector3 | null {
+    const p = this.surfaceAt(x, y);
+    if (!p) {
+      $('measure-result').textContent = 'no surface under the pointer';
+      return null;
+    }
+    const max = this.mode === 'measure' ? 2 : 3;
+    if (this.points.length >= max) this.points = [];
+    this.points.push(p);
+    if (this.mode === 'ground' && this.points.length === 3) this.setGround(this.points);
+    this.redraw();
+    return p;
+  }
+
+  /** Distance between the two picked points, scene units. */
+  get distance(): number | null {
+    return this.mode === 'measure' && this.points.length === 2 ? this.points[0]!.distanceTo(this.points[1]!) : null;
+  }
+
+  private redraw(): void {
+    this.markers.clear();
+    const r = app.sceneScale * 0.004;
+    for (const p of this.points) {
+      const m = new THREE.Mesh(new THREE.SphereGeometry(r, 10, 6), new THREE.MeshBasicMaterial({ color: 0xffee33, depthTest: false }));
+      m.position.copy(p);
+      m.renderOrder = 11;
+      this.markers.add(m);
+    }
+    this.line.geometry.setFromPoints(this.points.length >= 2 ? [...this.points, ...(this.points.length === 3 ? [this.points[0]!] : [])] : []);
+    const d = this.distance;
+    const f = this.frame.scale?.factor;
+    if (d !== null) $('measure-result').textContent = f ? `${(d * f).toFixed(3)} m (${d.toPrecision(4)} scene units)` : `${d.toPrecision(4)} ${app.manifest?.frame?.scale === 'metric' ? 'm' : 'scene units'}`;
+    else $('measure-result').textContent = this.mode === 'measure' ? `click ${2 - this.points.length} more point(s) on the surface` : `click ${3 - this.points.length} more ground point(s)`;
+    markDirty();
+  }
+
+  /** The measured distance is `trueLength` metres: factor = metres per scene unit. */
+  setScale(trueLength: number): number | null {
+    const d = this.distance;
+    if (d === null || !(d > 0) || !(trueLength > 0)) {
+      $('measure-result').textContent = 'measure two points first, then type their true length in metres';
+      return null;
+    }
+    const [a, b] = this.points as [THREE.Vector3, THREE.Vector3];
+    this.frame = { ...this.frame, scale: { factor: trueLength / d, from: 'measured', distance: trueLength, points: [a.toArray() as V3, b.toArray() as V3] } };
+    this.host.onFrame(this.frame);
+    this.redraw();
+    return trueLength / d;
+  }
+
+  /** Up = the normal of the plane through the points (towards the current up), origin = their centroid. */
+  setGround(pts: THREE.Vector3[]): void {
+    const n = fitPlaneNormal(pts);
+    if (!n) return;
+    // scene-frame current up: world turns it to +y
+    const curUp = new THREE.Vector3(0, 1, 0).applyQuaternion(world.quaternion.clone().invert());
+    if (n.dot(curUp) < 0) n.negate();
+    const c = pts.reduce((s, p) => s.add(p), new THREE.Vector3()).divideScalar(pts.length);
+    this.frame = { ...this.frame, up: n.toArray() as V3, origin: c.toArray() as V3 };
+    this.host.onFrame(this.frame);
+  }
+
+  /** Fit the ground to splat surface points under the lower half of the view. */
+  fitGroundUnderView(): boolean {
+    const r = canvas.getBoundingClientRect();
+    const pts: THREE.Vector3[] = [];
+    for (let i = 0; i < 5; i++)
+      for (let j = 0; j < 3; j++) {
+        const p = this.surfaceAt(r.left + r.width * (0.2 + 0.15 * i), r.top + r.height * (0.65 + 0.1 * j));
+        if (p) pts.push(p);
+      }
+    if (pts.length < 3) {
+      $('measure-result').textContent = 'not enough surface under the view to fit the ground';
+      return false;
+    }
+    this.setGround(pts);
+    $('measure-result').textContent = `ground fitted to ${pts.length} points`;
+    return true;
+  }
+
+  /** The user frame file, downloaded, with the command that puts it in place. */
+  save(): string {
+    const json = JSON.stringify(this.frame, null, 2) + '\n';
+    downloadBytes('user-frame.json', json, 'application/json');
+    const ws = app.manifest?.workspacePath;
+    showNote(
+      `Saved <b>user-frame.json</b>. The viewer cannot write to the workspace; put it in place with:<br><code>cp ~/Downloads/user-frame.json ${escapeHtml(ws ?? '<workspace>')}/user-frame.json</code>`,
+    );
+    return json;
+  }
+}
+
+/** Unit normal of the least-squares plane through ≥ 3 points (smallest principal axis). */
+export function fitPlaneNormal(pts: THREE.Vector3[]): THREE.Vector3 | null {
+  if (pts.length < 3) return null;
+  if (pts.length === 3) {
+    const n = new THREE.Vector3().subVectors(pts[1]!, pts[0]!).cross(new THREE.Vector3().subVectors(pts[2]!, pts[0]!));
+    return n.lengthSq() > 0 ? n.normalize() : null;
+  }
+  const c = pts.reduce((s, p) => s.add(p), new THREE.Vector3()).divideScalar(pts.length);
+  const m = new THREE.Matrix3().set(0, 0, 0, 0, 0, 0, 0, 0, 0);
+  const e = m.elements;
+  for (const p of pts) {
+    const d = [p.x - c.x, p.y - c.y, p.z - c.z];
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) e[i * 3 + j]! += d[i]! * d[j]!;
+  }
+  // the smallest axis is the largest of the inverse (shifted to stay invertible): power iteration
+  const tr = e[0]! + e[4]! + e[8]!;
+  const inv = m.clone();
+  for (let i = 0; i < 3; i++) inv.elements[i * 4]! += 1e-9 * (tr || 1);
+  inv.invert();
+  const v = new THREE.Vector3(0.3, 1, 0.2);
+  for (let k = 0; k < 50; k++) v.applyMatrix3(inv).normalize();
+  return Number.isFinite(v.x) ? v : null;
+}

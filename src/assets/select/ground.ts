@@ -1,0 +1,174 @@
+/**
+ * The ground plane of a scene: height h(p) = n·p + offset (n unit, pointing up, h ≥ 0 above).
+ *  - With a known up (sparse/frame.json), the ground is the horizontal slab of thickness
+ *    2·threshold holding the most points (a sliding window over heights), then refitted by least
+ *    squares with its tilt limited — exact for a level floor, robust to objects on it.
+ *  - Without one, RANSAC on 3-point planes (seeded) keeps the plane with the most inliers, refitted
+ *    the same way; the normal is turned so that most off-plane points (objects, not the underside)
+ *    — or the given camera centres — lie above.
+ * Input points are Gaussian centres (see `gaussianCentres`) and/or sparse SfM points.
+ */
+import type { GaussianParams } from '../../core/gaussians.js';
+import type { Vec3 } from '../../geometry/rotation.js';
+import { sigmoid } from '../../scene/gaussians.js';
+import { Rng } from '../../util/rng.js';
+import { UserError } from '../../util/errors.js';
+import { cross, dot, normalize, robustExtent } from './frame.js';
+
+export interface GroundPlane {
+  /** unit normal, pointing up */
+  normal: Vec3;
+  /** h(p) = normal·p + offset */
+  offset: number;
+  /** inlier distance used, scene units */
+  threshold: number;
+  /** indices of the points within threshold of the plane */
+  inliers: Int32Array;
+  /** RMS distance of the inliers */
+  rms: number;
+  /** the robust size of the point set the threshold was derived from */
+  sceneExtent: number;
+  method: 'up' | 'ransac';
+}
+
+export interface GroundOptions {
+  /** known up direction (sparse/frame.json); null = RANSAC over all orientations. Default null */
+  up: ArrayLike<number> | null;
+  /** inlier distance; default 0.01 × the robust scene extent */
+  threshold?: number;
+  /** with a known up, the largest tilt the refit may take, degrees. Default 10 */
+  maxTiltDeg: number;
+  /** RANSAC hypotheses. Default 400 */
+  iterations: number;
+  /** camera centres (N×3), used only to orient the normal towards them. Default none */
+  towards?: ArrayLike<number>;
+  seed: number;
+}
+
+export const defaultGroundOptions: GroundOptions = { up: null, maxTiltDeg: 10, iterations: 400, seed: 1 };
+
+/** Gaussian centres as N×3, and the Gaussians they came from (opacity ≥ minOpacity). */
+export function gaussianCentres(params: GaussianParams, minOpacity = 0.1): { xyz: Float64Array; index: Int32Array } {
+  const keep: number[] = [];
+  for (let i = 0; i < params.count; i++) if (sigmoid(params.opacityLogits[i]!) >= minOpacity) keep.push(i);
+  const xyz = new Float64Array(keep.length * 3);
+  keep.forEach((i, k) => xyz.set(params.means.subarray(3 * i, 3 * i + 3), 3 * k));
+  return { xyz, index: Int32Array.from(keep) };
+}
+
+export function groundPlane(xyz: ArrayLike<number>, partial: Partial<GroundOptions> = {}): GroundPlane {
+  const o = { ...defaultGroundOptions, ...partial };
+  const n = Math.floor(xyz.length / 3);
+  if (n < 3) throw new UserError(`cannot find a ground plane in ${n} point(s)`, { fix: 'extract from a trained scene (r2s train) or pass --box / --masks' });
+  const sceneExtent = robustExtent(xyz);
+  const threshold = o.threshold ?? 0.01 * sceneExtent;
+  let plane: { normal: Vec3; offset: number };
+  if (o.up) {
+    const up = normalize(o.up);
+    plane = { normal: up, offset: -slabCentre(xyz, up, threshold) };
+  } else {
+    plane = ransacPlane(xyz, threshold, o.iterations, new Rng(o.seed));
+  }
+  // two refits: least squares on the inliers, the second on those within half the threshold (the
+  // feet of objects inside the slab would otherwise tilt and lift it); tilt limited when up is known
+  for (let it = 0; it < 2; it++) {
+    const fit = fitPlane(xyz, inliersOf(xyz, plane, it === 0 ? threshold : threshold / 2));
+    if (!fit) break;
+    if (dot(fit.normal, plane.normal) < 0) { fit.normal = fit.normal.map((v) => -v) as Vec3; fit.offset = -fit.offset; }
+    if (o.up && Math.acos(Math.min(1, dot(fit.normal, normalize(o.up)))) > (o.maxTiltDeg * Math.PI) / 180) break;
+    plane = fit;
+  }
+  if (!o.up) plane = orient(xyz, plane, threshold, o.towards);
+  const inliers = inliersOf(xyz, plane, threshold);
+  let ss = 0;
+  for (const i of inliers) ss += (dot(plane.normal, [xyz[3 * i]!, xyz[3 * i + 1]!, xyz[3 * i + 2]!]) + plane.offset) ** 2;
+  return { ...plane, threshold, inliers, rms: Math.sqrt(ss / Math.max(1, inliers.length)), sceneExtent, method: o.up ? 'up' : 'ransac' };
+}
+
+/** Signed height of point i above the plane. */
+export function heightOf(g: { normal: ArrayLike<number>; offset: number }, xyz: ArrayLike<number>, i: number): number {
+  return g.normal[0]! * xyz[3 * i]! + g.normal[1]! * xyz[3 * i + 1]! + g.normal[2]! * xyz[3 * i + 2]! + g.offset;
+}
+
+function inliersOf(xyz: ArrayLike<number>, p: { normal: Vec3; offset: number }, t: number): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < xyz.length / 3; i++) if (Math.abs(heightOf(p, xyz, i)) <= t) out.push(i);
+  return Int32Array.from(out);
+}
+
+/** Centre height (along up) of the 2t-thick slab holding the most points. */
+function slabCentre(xyz: ArrayLike<number>, up: Vec3, t: number): number {
+  const n = xyz.length / 3;
+  const h = new Float64Array(n);
+  for (let i = 0; i < n; i++) h[i] = up[0] * xyz[3 * i]! + up[1] * xyz[3 * i + 1]! + up[2] * xyz[3 * i + 2]!;
+  h.sort();
+  let best = 0, bestC = h[0]!, j = 0;
+  for (let i = 0; i < n; i++) {
+    while (h[i]! - h[j]! > 2 * t) j++;
+    // ties go to the lower slab (a floor under a table of the same point count)
+    if (i - j + 1 > best) { best = i - j + 1; bestC = 0.5 * (h[i]! + h[j]!); }
+  }
+  return bestC;
+}
+
+function ransacPlane(xyz: ArrayLike<number>, t: number, iterations: number, rng: Rng): { normal: Vec3; offset: number } {
+  const n = xyz.length / 3;
+  const P = (i: number): Vec3 => [xyz[3 * i]!, xyz[3 * i + 1]!, xyz[3 * i + 2]!];
+  // score on a fixed subsample: cost independent of the scene size
+  const stride = Math.max(1, Math.floor(n / 20000));
+  let best = { normal: [0, 0, 1] as Vec3, offset: 0 }, bestCount = -1;
+  for (let it = 0; it < iterations; it++) {
+    const a = P(rng.int(n)), b = P(rng.int(n)), c = P(rng.int(n));
+    const nn = cross([b[0] - a[0], b[1] - a[1], b[2] - a[2]], [c[0] - a[0], c[1] - a[1], c[2] - a[2]]);
+    const len = Math.hypot(...nn);
+    if (!(len > 1e-12)) continue;
+    const normal: Vec3 = [nn[0] / len, nn[1] / len, nn[2] / len];
+    const offset = -dot(normal, a);
+    let count = 0;
+    for (let i = 0; i < n; i += stride) if (Math.abs(normal[0] * xyz[3 * i]! + normal[1] * xyz[3 * i + 1]! + normal[2] * xyz[3 * i + 2]! + offset) <= t) count++;
+    if (count > bestCount) { bestCount = count; best = { normal, offset }; }
+  }
+  return best;
+}
+
+/** Least-squares plane through the points (smallest-eigenvalue direction of their covariance). */
+function fitPlane(xyz: ArrayLike<number>, idx: Int32Array): { normal: Vec3; offset: number } | null {
+  if (idx.length < 3) return null;
+  const c = [0, 0, 0];
+  for (const i of idx) for (let a = 0; a < 3; a++) c[a]! += xyz[3 * i + a]! / idx.length;
+  const C = new Array<number>(9).fill(0);
+  for (const i of idx) {
+    const d = [xyz[3 * i]! - c[0]!, xyz[3 * i + 1]! - c[1]!, xyz[3 * i + 2]! - c[2]!];
+    for (let r = 0; r < 3; r++) for (let s = 0; s < 3; s++) C[3 * r + s]! += d[r]! * d[s]!;
+  }
+  const normal = smallestEigenvector(C);
+  return { normal, offset: -dot(normal, c) };
+}
+
+/** Smallest eigenvector of a symmetric 3×3 (inverse power iteration on a shifted matrix). */
+function smallestEigenvector(C: number[]): Vec3 {
+  // power iteration on (tr·I − C) converges to C's smallest eigenvector
+  const tr = C[0]! + C[4]! + C[8]! + 1e-30;
+  const M = C.map((v, k) => (k % 4 === 0 ? tr - v : -v));
+  let v: Vec3 = [0.3, 0.5, 0.8];
+  for (let it = 0; it < 200; it++) {
+    const w: Vec3 = [M[0]! * v[0] + M[1]! * v[1] + M[2]! * v[2], M[3]! * v[0] + M[4]! * v[1] + M[5]! * v[2], M[6]! * v[0] + M[7]! * v[1] + M[8]! * v[2]];
+    const l = Math.hypot(...w);
+    if (!(l > 0)) break;
+    v = [w[0] / l, w[1] / l, w[2] / l];
+  }
+  return v;
+}
+
+function orient(xyz: ArrayLike<number>, p: { normal: Vec3; offset: number }, t: number, towards?: ArrayLike<number>): { normal: Vec3; offset: number } {
+  let side = 0;
+  if (towards && towards.length >= 3) {
+    for (let i = 0; i < towards.length / 3; i++) side += heightOf(p, towards, i);
+  } else {
+    for (let i = 0; i < xyz.length / 3; i++) {
+      const h = heightOf(p, xyz, i);
+      if (Math.abs(h) > t) side += Math.sign(h);
+    }
+  }
+  return side >= 0 ? p : { normal: p.normal.map((v) => -v) as Vec3, offset: -p.offset };
+}

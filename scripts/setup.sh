@@ -3,6 +3,7 @@
 #   - mesa-vulkan-drivers from bookworm-backports (mesa 25: lavapipe, the CPU Vulkan driver Dawn
 #     needs; bookworm's own mesa 22 is too old for Dawn)
 #   - ffmpeg (video ingest), chromium (viewer tests), colmap (optional SfM anchor for benchmarks)
+#   - redis-server (r2s batch --redis / r2s worker, and their tests)
 # Safe to re-run: skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +18,7 @@ mesa_ok() { dpkg-query -W -f='${Version}' mesa-vulkan-drivers 2>/dev/null | grep
 if command -v apt-get >/dev/null 2>&1; then
   need=()
   mesa_ok || need+=(mesa)
-  for p in libvulkan1 ffmpeg chromium; do have_pkg "$p" || need+=("$p"); done
+  for p in libvulkan1 ffmpeg chromium redis-server; do have_pkg "$p" || need+=("$p"); done
   if [ "${R2S_WITH_COLMAP:-0}" = "1" ] && ! have_pkg colmap; then need+=(colmap); fi
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: installing system packages: ${need[*]}"

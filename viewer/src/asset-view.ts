@@ -8,6 +8,9 @@ import { $, fetchJson, messageOf, showError } from './ui.js';
 
 const loader = new GLTFLoader();
 
+/** What the Mesh / Collider toggles show (for the page's hooks). */
+export const assetObjects: Record<'mesh' | 'collider', THREE.Object3D | null> = { mesh: null, collider: null };
+
 async function loadGlb(url: string, name: string, style: 'mesh' | 'collider'): Promise<THREE.Object3D> {
   const gltf = await loader.loadAsync(url);
   const root = gltf.scene;
@@ -41,6 +44,7 @@ async function wireToggle(id: string, url: string, name: string, style: 'mesh' |
     if (box.checked && !obj) {
       try {
         obj = await loadGlb(url, name, style);
+        assetObjects[style] = obj;
         world.add(obj);
       } catch (e) {
         showError(`${name}: ${messageOf(e)}`);

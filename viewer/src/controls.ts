@@ -1,6 +1,6 @@
 // Toolbar buttons, toggles and keyboard shortcuts (see help.ts for the list shown to users).
 import { app, canvas, markDirty, renderFrame } from './app.js';
-import { $, download, isTyping } from './ui.js';
+import { $, download, hideNote, isTyping } from './ui.js';
 import { closeCompare, compare, jumpToCamera, nav, resetView, step, toggleCompare, togglePlay, updateFrustums, views } from './views.js';
 import { assets, editPanel, measure, quality, sceneBox, state } from './main.js';
 import { helpOpen, hideHint, toggleHelp } from './help.js';
@@ -26,6 +26,7 @@ export function togglePanel(name: PanelName, on?: boolean): void {
 function escape(): void {
   if (helpOpen()) return toggleHelp(false);
   if (compare.active) return closeCompare();
+  if (hideNote()) return;
   for (const n of ['edit', 'measure', 'settings'] as const) if (!$(`panel-${n}`).hidden) return togglePanel(n, false);
 }
 

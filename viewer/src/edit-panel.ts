@@ -33,6 +33,8 @@ export class EditPanel {
   private lasso: Array<[number, number]> = [];
   private lassoActive = false;
   private preview = false;
+  /** the floaters the red preview shows (null when no preview is shown) */
+  previewed: Uint8Array | null = null;
   private placed = false;
 
   constructor(private host: EditHost) {
@@ -193,13 +195,18 @@ export class EditPanel {
     if (!this.selection) return 0;
     const gone = ed.apply(this.selection, mode);
     this.preview = false;
+    this.previewed = null;
     this.afterEdit();
     return gone;
   }
 
   undo(): void {
     const ed = this.host.editable();
-    if (ed?.undo()) this.afterEdit();
+    if (!ed?.undo()) return;
+    // undo redraws without the red tint: the preview is off
+    this.preview = false;
+    this.previewed = null;
+    this.afterEdit();
   }
 
   private afterEdit(): void {
@@ -222,6 +229,7 @@ export class EditPanel {
     if (!ed) return 0;
     const sel = ed.selectFloaters(...this.floaterParams());
     this.preview = !this.preview;
+    this.previewed = this.preview ? sel : null;
     ed.show(this.preview ? sel : undefined);
     const n = countOf(sel);
     $('floater-count').textContent = `${n.toLocaleString('en-US')} floaters`;
@@ -234,6 +242,7 @@ export class EditPanel {
     if (!ed) return 0;
     const gone = ed.apply(ed.selectFloaters(...this.floaterParams()), 'delete');
     this.preview = false;
+    this.previewed = null;
     $('floater-count').textContent = `${gone.toLocaleString('en-US')} removed`;
     this.afterEdit();
     return gone;
@@ -272,7 +281,7 @@ export class EditPanel {
     const bytes = kind === 'spz' ? ed.exportSpz() : ed.exportPly();
     const name = `${(app.manifest?.title ?? 'scene').replace(/\.(ply|spz|splat)$/i, '').replace(/[^\w.-]+/g, '_')}-edited.${kind}`;
     downloadBytes(name, bytes);
-    showNote(`Exported <b>${escapeHtml(name)}</b> (${ed.kept.toLocaleString('en-US')} splats)${kind === 'ply' ? ' — .ply keeps base colours only; .spz keeps view-dependent colour' : ''}. View it with <code>r2s view ${escapeHtml(name)}</code>.`);
+    showNote(`Exported <b>${escapeHtml(name)}</b> (${ed.kept.toLocaleString('en-US')} splats${ed.shDegree ? `, SH degree ${ed.shDegree} kept` : ''}). View it with <code>r2s view ${escapeHtml(name)}</code>.`);
     return bytes;
   }
 
@@ -280,6 +289,13 @@ export class EditPanel {
   setBox(centreScene: THREE.Vector3, sizeScene: THREE.Vector3): number {
     this.setTool('box');
     this.placeShape(sceneToView(centreScene), sizeScene);
+    return this.recount();
+  }
+
+  /** Sphere at a scene-frame centre with a radius in scene units (for tests). */
+  setSphere(centreScene: THREE.Vector3, radius: number): number {
+    this.setTool('sphere');
+    this.placeShape(sceneToView(centreScene), new THREE.Vector3(2 * radius, 2 * radius, 2 * radius));
     return this.recount();
   }
 

@@ -198,25 +198,71 @@ export class EditableScene {
     return writeSpz(this.subset(this.keptIndices()), maxSh).fileBytes as Uint8Array;
   }
 
-  /** The kept splats as a 3DGS .ply (positions, DC colour, opacity, scales, rotations; no SH rest). */
+  /** SH degree of the loaded splats (0 without `extra` SH words). */
+  get shDegree(): number {
+    return this.extra.sh3 ? 3 : this.extra.sh2 ? 2 : this.extra.sh1 ? 1 : 0;
+  }
+
+  /**
+   * The kept splats as a 3DGS .ply: positions, DC colour, the SH rest coefficients the file came
+   * with (`f_rest_*`, channel-major as 3DGS writes them), opacity, scales, rotations. Same content
+   * as the .spz export, up to each format's quantisation.
+   */
   exportPly(): Uint8Array {
-    const p = this.subset(this.keptIndices());
+    const idx = this.keptIndices();
+    const p = this.subset(idx);
     const n = p.numSplats;
-    const props = ['x', 'y', 'z', 'nx', 'ny', 'nz', 'f_dc_0', 'f_dc_1', 'f_dc_2', 'opacity', 'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3'];
+    const deg = this.shDegree;
+    const K = (deg + 1) ** 2 - 1;
+    const rest = Array.from({ length: 3 * K }, (_, i) => `f_rest_${i}`);
+    const props = ['x', 'y', 'z', 'nx', 'ny', 'nz', 'f_dc_0', 'f_dc_1', 'f_dc_2', ...rest, 'opacity', 'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3'];
     const head = new TextEncoder().encode(
       `ply\nformat binary_little_endian 1.0\ncomment r2s view export\nelement vertex ${n}\n${props.map((q) => `property float ${q}`).join('\n')}\nend_header\n`,
     );
-    const body = new Float32Array(n * props.length);
+    const stride = props.length;
+    const body = new Float32Array(n * stride);
     const C0 = 0.28209479177387814;
     p.forEachSplat((i, c, s, q, o, col) => {
       const a = Math.min(1 - 1e-6, Math.max(1e-6, o));
       const log = (v: number) => Math.log(Math.max(v, 1e-12));
-      body.set([c.x, c.y, c.z, 0, 0, 0, (col.r - 0.5) / C0, (col.g - 0.5) / C0, (col.b - 0.5) / C0, Math.log(a / (1 - a)), log(s.x), log(s.y), log(s.z), q.w, q.x, q.y, q.z], i * props.length);
+      const r = i * stride;
+      body.set([c.x, c.y, c.z, 0, 0, 0, (col.r - 0.5) / C0, (col.g - 0.5) / C0, (col.b - 0.5) / C0], r);
+      body.set([Math.log(a / (1 - a)), log(s.x), log(s.y), log(s.z), q.w, q.x, q.y, q.z], r + 9 + 3 * K);
     });
+    if (K) {
+      const sh = new Float32Array(45);
+      for (let k = 0; k < n; k++) {
+        this.decodeSh(idx[k]!, sh);
+        // sh is [coefficient][rgb]; a .ply stores f_rest channel-major
+        for (let ch = 0; ch < 3; ch++) for (let j = 0; j < K; j++) body[k * stride + 9 + ch * K + j] = sh[j * 3 + ch]!;
+      }
+    }
     const out = new Uint8Array(head.length + body.byteLength);
     out.set(head, 0);
     out.set(new Uint8Array(body.buffer), head.length);
     return out;
+  }
+
+  /**
+   * SH rest coefficients of loaded splat `i` into `out` ([coefficient][rgb], degree 1 then 2 then
+   * 3): the inverse of Spark's packing (sh1: 9 × sint7, sh2: 15 × sint8, sh3: 21 × sint6).
+   */
+  private decodeSh(i: number, out: Float32Array): void {
+    const e = this.encoding;
+    const bits = (arr: Uint32Array, base: number, n: number, width: number, scale: number, at: number) => {
+      const half = 1 << (width - 1), mask = (1 << width) - 1;
+      for (let j = 0; j < n; j++) {
+        const start = j * width, w = start >>> 5, off = start & 31;
+        let v = arr[base + w]! >>> off;
+        if (off + width > 32) v |= arr[base + w + 1]! << (32 - off);
+        v &= mask;
+        out[at + j] = (v >= half ? v - 2 * half : v) * scale;
+      }
+    };
+    const { sh1, sh2, sh3 } = this.extra;
+    if (sh1) bits(sh1, i * 2, 9, 7, (e?.sh1Max ?? 1) / 63, 0);
+    if (sh2) bits(sh2, i * 4, 15, 8, (e?.sh2Max ?? 1) / 127, 9);
+    if (sh3) bits(sh3, i * 4, 21, 6, (e?.sh3Max ?? 1) / 31, 24);
   }
 }
 

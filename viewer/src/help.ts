@@ -8,7 +8,7 @@ export const SHORTCUTS: Array<[string, string]> = [
   ['[ ]', 'previous / next capture camera'],
   ['P', 'play the capture path'],
   ['C', 'compare photo and render at this camera'],
-  ['Esc', 'close Compare / the open panel'],
+  ['Esc', 'close Compare / the note / the open panel'],
   ['B', 'crop & clean (box, sphere, lasso, floaters, export)'],
   ['M', 'measure, set scale, origin and up'],
   ['⚙', 'quality: SH degree, render scale, splat budget'],

@@ -1,12 +1,13 @@
 // window.__r2s: what tests and benchmarks drive and read (see viewer/README.md).
 import * as THREE from 'three';
 import type { Arrangement } from '../../src/viewer-server/protocol.js';
-import { app, camera, nextFrame, project, sceneToView, settle, stats, world } from './app.js';
+import { app, camera, canvas, nextFrame, project, sceneToView, settle, stats, world } from './app.js';
 import { errorMessages, warningMessages } from './ui.js';
 import { compare, jumpToCamera, leaveCapture, nav, resetView, toggleCompare, togglePlay, views } from './views.js';
 import { assets, editPanel, ground, measure, sceneBox, splatCount, state } from './main.js';
 import { screenshot, togglePanel } from './controls.js';
 import { helpOpen } from './help.js';
+import { assetObjects } from './asset-view.js';
 
 type V3 = [number, number, number];
 
@@ -106,6 +107,43 @@ export function installHooks(): void {
     get playing() {
       return views.playback !== null;
     },
+    /**
+     * The projection the page draws (and selects) with: scene frame → viewer (`world`), viewer →
+     * camera (`view`), camera → clip (`proj`), all column-major; the canvas's client rectangle and
+     * drawing-buffer size.
+     */
+    cameraState() {
+      world.updateMatrixWorld();
+      camera.updateMatrixWorld();
+      const r = canvas.getBoundingClientRect();
+      return {
+        world: world.matrixWorld.toArray(),
+        view: camera.matrixWorldInverse.toArray(),
+        proj: camera.projectionMatrix.toArray(),
+        rect: { left: r.left, top: r.top, width: r.width, height: r.height },
+        buffer: { width: canvas.width, height: canvas.height },
+      };
+    },
+    /** the Mesh / Collider objects of an asset folder: loaded, shown, their meshes and triangles */
+    assetObjects() {
+      const out: Record<string, { visible: boolean; meshes: number; triangles: number } | null> = {};
+      for (const [k, o] of Object.entries(assetObjects)) {
+        if (!o) {
+          out[k] = null;
+          continue;
+        }
+        let meshes = 0, triangles = 0, shown = o.visible && !!o.parent;
+        for (let p = o.parent; p; p = p.parent) shown &&= p.visible;
+        o.traverse((m) => {
+          const g = (m as THREE.Mesh).isMesh ? (m as THREE.Mesh).geometry : null;
+          if (!g) return;
+          meshes++;
+          triangles += (g.index ? g.index.count : g.attributes.position!.count) / 3;
+        });
+        out[k] = { visible: shown, meshes, triangles };
+      }
+      return out;
+    },
     /** hold a fly key for one frame of dt seconds; returns the distance moved over nav.speed */
     flyStep(code: string, dt: number) {
       const before = camera.position.clone();
@@ -125,7 +163,23 @@ export function installHooks(): void {
       editPanel.setTool('lasso');
       return editPanel.finishLasso(poly);
     },
+    setSphere: (c: V3, r: number) => editPanel.setSphere(new THREE.Vector3(...c), r),
+    get selectedCount() {
+      const s = editPanel.selection;
+      return s ? s.reduce((n, v) => n + v, 0) : 0;
+    },
     previewFloaters: () => editPanel.previewFloaters(),
+    /** indices (into the loaded file) of the splats the floater preview shows red; null without a preview */
+    get floaterPreview() {
+      const s = editPanel.previewed;
+      if (!s) return null;
+      const out: number[] = [];
+      for (let i = 0; i < s.length; i++) if (s[i]) out.push(i);
+      return out;
+    },
+    get keptSplats() {
+      return state.editable?.kept ?? 0;
+    },
     removeFloaters: () => editPanel.removeFloaters(),
     /** the kept splats as .spz or .ply bytes (base64) */
     exportScene(kind: 'spz' | 'ply') {
@@ -150,6 +204,11 @@ export function installHooks(): void {
       nav.orbit.update();
     },
     pick: (x: number, y: number) => measure.pickAt(x, y)?.toArray() ?? null,
+    /** picked measure points (scene frame) */
+    get measurePoints() {
+      return measure.points.map((p) => p.toArray());
+    },
+    setMeasureMode: (m: 'measure' | 'ground') => measure.setMode(m),
     get measuredDistance() {
       return measure.distance;
     },

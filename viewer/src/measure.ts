@@ -126,33 +126,45 @@ export class MeasurePanel {
     return trueLength / d;
   }
 
-  /** Up = the normal of the plane through the points (towards the current up), origin = their centroid. */
+  /**
+   * Up = the normal of the plane through the points, on the side the camera sees it from (the
+   * ground is picked from above; the current up only decides when the view is edge-on, since it
+   * may be arbitrary, e.g. COLMAP's −y for a lone file); origin = their centroid.
+   */
   setGround(pts: THREE.Vector3[]): void {
     const n = fitPlaneNormal(pts);
     if (!n) return;
-    // scene-frame current up: world turns it to +y
+    const c = pts.reduce((s, p) => s.add(p.clone()), new THREE.Vector3()).divideScalar(pts.length);
+    // scene-frame current up and camera: world turns the current up to +y
     const curUp = new THREE.Vector3(0, 1, 0).applyQuaternion(world.quaternion.clone().invert());
-    if (n.dot(curUp) < 0) n.negate();
-    const c = pts.reduce((s, p) => s.add(p), new THREE.Vector3()).divideScalar(pts.length);
+    const toCam = viewToScene(camera.position).sub(c);
+    const side = n.dot(toCam);
+    if (Math.abs(side) > 1e-3 * toCam.length() ? side < 0 : n.dot(curUp) < 0) n.negate();
     this.frame = { ...this.frame, up: n.toArray() as V3, origin: c.toArray() as V3 };
     this.host.onFrame(this.frame);
   }
 
-  /** Fit the ground to splat surface points under the lower half of the view. */
+  /**
+   * Fit the ground to splat surface points under the lower part of the view. Objects standing on
+   * the ground are hit too, so the plane is the one most of the points lie on (every plane through
+   * three of them is tried; inliers within 1 % of the points' spread), refined by least squares
+   * over its inliers.
+   */
   fitGroundUnderView(): boolean {
     const r = canvas.getBoundingClientRect();
     const pts: THREE.Vector3[] = [];
-    for (let i = 0; i < 5; i++)
-      for (let j = 0; j < 3; j++) {
-        const p = this.surfaceAt(r.left + r.width * (0.2 + 0.15 * i), r.top + r.height * (0.65 + 0.1 * j));
+    for (let i = 0; i < 7; i++)
+      for (let j = 0; j < 4; j++) {
+        const p = this.surfaceAt(r.left + r.width * (0.2 + 0.1 * i), r.top + r.height * (0.6 + 0.09 * j));
         if (p) pts.push(p);
       }
-    if (pts.length < 3) {
+    const inliers = pts.length >= 3 ? dominantPlane(pts) : [];
+    if (inliers.length < 3) {
       $('measure-result').textContent = 'not enough surface under the view to fit the ground';
       return false;
     }
-    this.setGround(pts);
-    $('measure-result').textContent = `ground fitted to ${pts.length} points`;
+    this.setGround(inliers);
+    $('measure-result').textContent = `ground fitted to ${inliers.length} of ${pts.length} points`;
     return true;
   }
 
@@ -166,6 +178,29 @@ export class MeasurePanel {
     );
     return json;
   }
+}
+
+/** The points on the plane most of them lie on (within 1 % of their spread). */
+export function dominantPlane(pts: THREE.Vector3[]): THREE.Vector3[] {
+  const c = pts.reduce((s, p) => s.add(p), new THREE.Vector3()).divideScalar(pts.length);
+  const spread = Math.max(...pts.map((p) => p.distanceTo(c)));
+  const tol = 0.01 * spread;
+  const n = new THREE.Vector3(), u = new THREE.Vector3(), v = new THREE.Vector3();
+  let best: THREE.Vector3[] = [];
+  let bestErr = Infinity;
+  for (let a = 0; a < pts.length; a++)
+    for (let b = a + 1; b < pts.length; b++)
+      for (let k = b + 1; k < pts.length; k++) {
+        n.crossVectors(u.subVectors(pts[b]!, pts[a]!), v.subVectors(pts[k]!, pts[a]!));
+        // nearly collinear triples give no plane
+        if (n.length() < 1e-6 * u.length() * v.length() || n.lengthSq() === 0) continue;
+        n.normalize();
+        const d = n.dot(pts[a]!);
+        const on = pts.filter((p) => Math.abs(n.dot(p) - d) <= tol);
+        const err = on.reduce((s, p) => s + Math.abs(n.dot(p) - d), 0);
+        if (on.length > best.length || (on.length === best.length && err < bestErr)) (best = on), (bestErr = err);
+      }
+  return best;
 }
 
 /** Unit normal of the least-squares plane through ≥ 3 points (smallest principal axis). */

@@ -28,11 +28,23 @@ export function warningMessages(): string[] {
   return [...warnings];
 }
 
-/** Short-lived message (what a tool did, the command to run next). */
+/**
+ * Message on what a tool did and the command to run next; it stays until closed (its × or Esc),
+ * since the command is there to be copied.
+ */
 export function showNote(html: string): void {
   const box = $('note');
-  box.innerHTML = html;
+  box.innerHTML = `<button class="note-close" title="Close (Esc)" aria-label="close">×</button>${html}`;
+  box.querySelector('button')!.addEventListener('click', hideNote);
   box.hidden = false;
+}
+
+/** Close the note; false when none was shown. */
+export function hideNote(): boolean {
+  const box = $('note');
+  if (box.hidden) return false;
+  box.hidden = true;
+  return true;
 }
 
 export function downloadBytes(name: string, bytes: Uint8Array | string, type = 'application/octet-stream'): void {

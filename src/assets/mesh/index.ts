@@ -1,0 +1,118 @@
+/**
+ * Gaussians (already in the asset frame: metres or scene units, +Y up, ground at y = 0) → a clean,
+ * coloured surface mesh with LODs: render depth from views around the asset, fuse into a TSDF,
+ * marching cubes, clean, colour, simplify.
+ */
+import type { GaussianParams } from '../../core/gaussians.js';
+import type { RasterCamera } from '../../core/raster.js';
+import { cleanMesh, defaultCleanOptions, type CleanOptions } from './clean.js';
+import { colorVertices } from './colors.js';
+import { marchingCubes } from './marching-cubes.js';
+import { renderView, type RasterBackend, type ViewRender } from './render.js';
+import { buildLods, defaultSimplifyOptions, type SimplifyOptions } from './simplify.js';
+import { createGrid, defaultTsdfOptions, finalizeField, integrate, type Bounds, type TsdfOptions } from './tsdf.js';
+import { captureViews, defaultViewOptions, orbitViews, type ViewOptions } from './views.js';
+import type { TriMesh } from './types.js';
+
+export type { TriMesh } from './types.js';
+
+export interface MeshOptions {
+  views: ViewOptions;
+  tsdf: TsdfOptions;
+  clean: CleanOptions;
+  simplify: SimplifyOptions;
+  /** SH degree used when rendering (default 0: colour only, and depth does not depend on it) */
+  shDegree: number;
+  /**
+   * Most Gaussians rendered (default 600000): the GPU rasterizer uploads all 48 SH floats per
+   * Gaussian, and 1M of them exceed the 128 MiB storage-buffer limit of lavapipe and many GPUs.
+   * Above it an even subsample is rendered with footprints widened to keep the surface covered.
+   */
+  maxRenderGaussians: number;
+}
+
+export const defaultMeshOptions: MeshOptions = {
+  views: defaultViewOptions,
+  tsdf: defaultTsdfOptions,
+  clean: defaultCleanOptions,
+  simplify: defaultSimplifyOptions,
+  shDegree: 0,
+  maxRenderGaussians: 600_000,
+};
+
+/** Every k-th Gaussian, areas scaled by N/M so the subsample still covers the surface. */
+export function subsampleForRender(p: GaussianParams, max: number): GaussianParams {
+  if (p.count <= max) return p;
+  const step = p.count / max, m = Math.floor(p.count / step);
+  const pick = Int32Array.from({ length: m }, (_, k) => Math.floor(k * step));
+  const grow = 0.5 * Math.log(p.count / m);
+  const out: GaussianParams = { count: m, means: new Float32Array(3 * m), logScales: new Float32Array(3 * m), quats: new Float32Array(4 * m), opacityLogits: new Float32Array(m), sh: new Float32Array(48 * m) };
+  pick.forEach((i, k) => {
+    out.means.set(p.means.subarray(3 * i, 3 * i + 3), 3 * k);
+    for (let a = 0; a < 3; a++) out.logScales[3 * k + a] = p.logScales[3 * i + a]! + grow;
+    out.quats.set(p.quats.subarray(4 * i, 4 * i + 4), 4 * k);
+    out.opacityLogits[k] = p.opacityLogits[i]!;
+    out.sh.set(p.sh.subarray(48 * i, 48 * i + 3), 48 * k); // DC only: rendered at SH degree 0
+  });
+  return out;
+}
+
+export interface MeshResult {
+  /** the cleaned full-resolution mesh */
+  full: TriMesh;
+  /** LOD0 (at the triangle budget), LOD1, ... */
+  lods: TriMesh[];
+  /** the renders fused (the thumbnail and colour steps reuse them) */
+  views: ViewRender[];
+  voxel: number;
+  timings: Record<string, number>;
+}
+
+/** Bounds of the Gaussian means, padded by three median standard deviations. */
+export function gaussianBounds(p: GaussianParams): Bounds {
+  const min: [number, number, number] = [Infinity, Infinity, Infinity];
+  const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < p.count; i++) for (let a = 0; a < 3; a++) {
+    const x = p.means[3 * i + a]!;
+    if (x < min[a]!) min[a] = x;
+    if (x > max[a]!) max[a] = x;
+  }
+  const s: number[] = [];
+  const step = Math.max(1, Math.floor(p.count / 2000));
+  for (let i = 0; i < p.count; i += step) s.push(Math.exp(Math.max(p.logScales[3 * i]!, p.logScales[3 * i + 1]!, p.logScales[3 * i + 2]!)));
+  s.sort((a, b) => a - b);
+  const pad = 3 * (s[s.length >> 1] ?? 0);
+  return { min: [min[0] - pad, min[1] - pad, min[2] - pad], max: [max[0] + pad, max[1] + pad, max[2] + pad] };
+}
+
+export async function meshFromGaussians(
+  params: GaussianParams,
+  backend: RasterBackend,
+  captureCams: RasterCamera[] = [],
+  opts: Partial<MeshOptions> = {},
+): Promise<MeshResult> {
+  const o = { ...defaultMeshOptions, ...opts };
+  const timings: Record<string, number> = {};
+  let t0 = performance.now();
+  const lap = (k: string) => { const t = performance.now(); timings[k] = (t - t0) / 1000; t0 = t; };
+  const b = gaussianBounds(params);
+  if (o.tsdf.groundY !== null) b.min[1] = Math.min(b.min[1], o.tsdf.groundY);
+  const center: [number, number, number] = [0, 1, 2].map((a) => (b.min[a]! + b.max[a]!) / 2) as [number, number, number];
+  const radius = 0.5 * Math.hypot(b.max[0] - b.min[0], b.max[1] - b.min[1], b.max[2] - b.min[2]);
+  const cams = [...orbitViews(center, radius, o.views, b.min[1]), ...captureViews(captureCams, center, radius, o.views)];
+  const views: ViewRender[] = [];
+  const shown = subsampleForRender(params, o.maxRenderGaussians);
+  for (const cam of cams) views.push(await renderView(backend, shown, cam, shown === params ? o.shDegree : 0));
+  lap('render');
+  const grid = createGrid(b, o.tsdf);
+  for (const v of views) integrate(grid, v, o.tsdf);
+  lap('tsdf');
+  const raw = marchingCubes(finalizeField(grid, o.tsdf));
+  lap('marchingCubes');
+  const full = cleanMesh(raw, o.clean);
+  full.colors = colorVertices(full, views, 2 * grid.voxel);
+  lap('cleanColor');
+  const lods = await buildLods(full, o.simplify);
+  lap('simplify');
+  return { full, lods, views, voxel: grid.voxel, timings };
+}

@@ -1,0 +1,54 @@
+/** An indexed triangle mesh with optional per-vertex RGB in 0..1 (the form every mesh step passes on). */
+export interface TriMesh {
+  /** V×3 positions */
+  positions: Float32Array;
+  /** T×3 vertex indices, counter-clockwise seen from outside */
+  indices: Uint32Array;
+  /** V×3 linear-ish display RGB in 0..1, when known */
+  colors?: Float32Array;
+}
+
+export function triangleCount(m: TriMesh): number {
+  return m.indices.length / 3;
+}
+
+/** Axis-aligned bounds of the referenced vertices. */
+export function meshBounds(m: TriMesh): { min: [number, number, number]; max: [number, number, number] } {
+  const min: [number, number, number] = [Infinity, Infinity, Infinity];
+  const max: [number, number, number] = [-Infinity, -Infinity, -Infinity];
+  const p = m.positions;
+  for (let k = 0; k < m.indices.length; k++) {
+    const v = m.indices[k]! * 3;
+    for (let a = 0; a < 3; a++) {
+      const x = p[v + a]!;
+      if (x < min[a]!) min[a] = x;
+      if (x > max[a]!) max[a] = x;
+    }
+  }
+  return { min, max };
+}
+
+/** Signed volume (positive when triangles wind counter-clockwise seen from outside). */
+export function signedVolume(m: TriMesh): number {
+  const p = m.positions, I = m.indices;
+  let v = 0;
+  for (let t = 0; t < I.length; t += 3) {
+    const a = I[t]! * 3, b = I[t + 1]! * 3, c = I[t + 2]! * 3;
+    v += p[a]! * (p[b + 1]! * p[c + 2]! - p[b + 2]! * p[c + 1]!)
+      - p[a + 1]! * (p[b]! * p[c + 2]! - p[b + 2]! * p[c]!)
+      + p[a + 2]! * (p[b]! * p[c + 1]! - p[b + 1]! * p[c]!);
+  }
+  return v / 6;
+}
+
+/** Apply x' = s·R·(x − c) to every vertex (R row-major 3×3); returns a new mesh. */
+export function transformMesh(m: TriMesh, R: ArrayLike<number>, s: number, c: ArrayLike<number>): TriMesh {
+  const p = m.positions, out = new Float32Array(p.length);
+  for (let i = 0; i < p.length; i += 3) {
+    const x = p[i]! - c[0]!, y = p[i + 1]! - c[1]!, z = p[i + 2]! - c[2]!;
+    out[i] = s * (R[0]! * x + R[1]! * y + R[2]! * z);
+    out[i + 1] = s * (R[3]! * x + R[4]! * y + R[5]! * z);
+    out[i + 2] = s * (R[6]! * x + R[7]! * y + R[8]! * z);
+  }
+  return { positions: out, indices: m.indices, colors: m.colors };
+}

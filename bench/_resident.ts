@@ -1,5 +1,5 @@
 /**
- * ms per training step: the GPU-resident path (src/scene/gpu-resident.ts) vs the CPU-array path
+ * ms per training step: the GPU-resident path (src/scene/train/gpu-resident.ts) vs the CPU-array path
  * the trainer uses today (rasterize → photoLossAndGrad → backwardArrays → TS Adam → GradStats),
  * at 100k random Gaussians (as bench/train.ts speed()) on 256×192 views. Not part of
  * `npm run bench` (underscore prefix). Env: R2S_BENCH_N, R2S_BENCH_SIZE, R2S_BENCH_STEPS,
@@ -11,10 +11,10 @@ import { captureTrainData } from '../src/synthetic/workspace.js';
 import { initFromPoints, randomPoints, cloneGaussians } from '../src/scene/gaussians.js';
 import { requireDevice } from '../src/gpu/device.js';
 import { GpuRasterizer } from '../src/gpu/raster/rasterizer.js';
-import { GpuResidentTrainState, PARAM_GROUPS, PARAM_ROW, type ParamGroup } from '../src/scene/gpu-resident.js';
-import { Adam } from '../src/scene/adam.js';
-import { GradStats } from '../src/scene/densify.js';
-import { photoLossAndGrad } from '../src/scene/image-loss.js';
+import { GpuResidentTrainState, PARAM_GROUPS, PARAM_ROW, type ParamGroup } from '../src/scene/train/gpu-resident.js';
+import { Adam } from '../src/scene/train/adam.js';
+import { GradStats } from '../src/scene/train/densify.js';
+import { photoLossAndGrad } from '../src/scene/train/image-loss.js';
 import { defaultRasterOptions, type RasterCamera } from '../src/core/raster.js';
 
 const env = (k: string, d: number) => Number(process.env[`R2S_BENCH_${k}`] ?? d);

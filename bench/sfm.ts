@@ -3,7 +3,10 @@
  * datasets (fresh workspace, nothing cached), and COLMAP 3.8's figures beside them when `colmap` is
  * on PATH (same images, same intrinsics fixed, same matching protocol, CPU only).
  *
- *   npx tsx bench/sfm.ts [fountain] [fountain-selfcal] [herzjesu] [kitti] [temple] [--no-colmap]
+ *   npx tsx bench/sfm.ts [fountain] [fountain-selfcal] [herzjesu] [kitti] [temple] [fern] [forward-synthetic] [--no-colmap]
+ * fern has no ground-truth poses: its self-calibrated intrinsics are reported against COLMAP's
+ * (≈ 586 px, issue 15); forward-synthetic is the synthetic forward-facing capture of
+ * test/sfm-trust.test.ts (exact intrinsics known), run in-process.
  * (--no-colmap keeps COLMAP figures measured earlier for the case.)
  * Default: fountain fountain-selfcal kitti.
  */
@@ -33,6 +36,8 @@ interface Case {
   matcher: 'exhaustive' | 'sequential';
   cameraHeight?: number;
   colmap: boolean;
+  /** no ground-truth poses: report the self-calibrated intrinsics against this focal (px) instead */
+  referenceFocal?: { px: number; source: string };
 }
 
 const cases: Record<string, Case> = {
@@ -40,6 +45,7 @@ const cases: Record<string, Case> = {
   'fountain-selfcal': { id: 'fountain-P11 self-calibrated', dataset: 'strecha_fountain-P11', matcher: 'exhaustive', colmap: false },
   herzjesu: { id: 'Herz-Jesu-P8', dataset: 'strecha_Herz-Jesus-P8', intrinsics: 'gt/K.txt', matcher: 'exhaustive', colmap: false },
   kitti: { id: 'kitti_odom06 (51 frames)', dataset: 'kitti_odom06_f0-50', intrinsics: 'gt/calib.txt', matcher: 'sequential', cameraHeight: 1.65, colmap: true },
+  fern: { id: 'llff_fern self-calibrated', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
   temple: { id: 'middlebury_templeRing', dataset: 'middlebury_templeRing', intrinsics: 'gt/templeR_par.txt', matcher: 'exhaustive', colmap: false },
 };
 
@@ -67,7 +73,19 @@ function intrinsicsFile(c: Case, dir: string): string | undefined {
   return out;
 }
 
+/** Self-calibrated intrinsics against a reference focal (no ground-truth poses). */
+function intrinsicsCheck(model: SparseModel, ref: { px: number; source: string }) {
+  const k = [...model.cameras.values()][0]!;
+  const [f, cx, cy, k1] = k.params as [number, number, number, number];
+  const r = Math.hypot(k.width / 2, k.height / 2) / f;
+  return {
+    registered: model.images.size, focalPx: f, referenceFocalPx: ref.px, referenceSource: ref.source, focalRelToReference: f / ref.px - 1,
+    principalPointOffsetOfSize: [(cx - k.width / 2) / k.width, (cy - k.height / 2) / k.height], k1, k1CornerPx: k1 * f * r ** 3,
+  };
+}
+
 function accuracy(model: SparseModel, c: Case) {
+  if (c.referenceFocal) return intrinsicsCheck(model, c.referenceFocal);
   const gt = loadGroundTruthW2C(path.join(data, c.dataset, 'gt/cameras_w2c.json'));
   const ev = evaluatePoses(model, gt);
   const out: Record<string, unknown> = {
@@ -110,7 +128,10 @@ async function runR2s(c: Case) {
   const lines = readFileSync(path.join(dir, 'sfm.log'), 'utf8').trim().split('\n');
   const summary = JSON.parse(lines.filter((l) => l.startsWith('{"ok"')).pop() ?? '{}');
   const model = await readColmapModel(path.join(dir, 'sparse'));
-  return { ok: true, seconds: t.seconds, peakRssMiB: t.peakRssMiB, stageSeconds: summary.seconds, points: summary.points, meanReprojError: summary.meanReprojError, frame: summary.frame, accuracy: accuracy(model, c) };
+  return {
+    ok: true, seconds: t.seconds, peakRssMiB: t.peakRssMiB, stageSeconds: summary.seconds, points: summary.points, meanReprojError: summary.meanReprojError, frame: summary.frame,
+    intrinsics: summary.intrinsics, homographicPairs: summary.homographicPairs, verifiedPairs: summary.verifiedPairs, warnings: summary.warnings, accuracy: accuracy(model, c),
+  };
 }
 
 async function runColmap(c: Case) {
@@ -141,6 +162,35 @@ async function runColmap(c: Case) {
   return { ok: true, seconds, peakRssMiB: peak, points: model.points3D.size, accuracy: accuracy(model, c) };
 }
 
+/** The synthetic forward-facing capture of test/sfm-trust.test.ts, two scenes: intrinsics vs the truth. */
+async function forwardSynthetic() {
+  const { makeCapture, verifyAll, guessedCamera } = await import('../test/sfm-trust-scenes.js');
+  const { IncrementalMapper, defaultMapperOptions } = await import('../src/sfm/mapper.js');
+  const { evaluatePoses } = await import('../src/eval/poses.js');
+  const out: Record<string, unknown>[] = [];
+  for (const seed of [2, 5]) {
+    const t0 = Date.now();
+    const s = makeCapture({ views: 16, points: 2000, noisePx: 0.5, seed, baseline: 0.3, rotation: 0.01, near: 3.8, far: 4.2, depthJitter: 0 });
+    const guess = guessedCamera(s.truth.width, s.truth.height);
+    const { pairs, geoms } = await verifyAll(s, guess);
+    const cam = { ...guess, params: guess.params.slice() };
+    const res = new IncrementalMapper(
+      { feats: s.feats, cameras: [cam], imageCamera: s.feats.map(() => 0), refine: [{ focal: true, principalPoint: true, distortion: true }], pairs, geoms },
+      { ...defaultMapperOptions, seed: 1, silent: true },
+    ).run();
+    const gt = new Map<string, { R: number[]; t: number[] }>();
+    s.feats.forEach((f, v) => gt.set(f.name, { R: s.R[v]!, t: s.t[v]! }));
+    const [f, cx, cy, k1] = cam.params as [number, number, number, number];
+    const fT = s.truth.params[0]!, r = Math.hypot(s.truth.width / 2, s.truth.height / 2) / f;
+    out.push({
+      seed, registered: res.stats.registered, total: s.feats.length, homographicPairs: geoms.filter((g) => g.config === 'planar' || g.config === 'panoramic').length, pairs: pairs.length,
+      focalPx: f, truthFocalPx: fT, focalRelErr: f / fT - 1, principalPointOffsetOfSize: [(cx - s.truth.params[2]!) / s.truth.width, (cy - s.truth.params[3]!) / s.truth.height], k1, k1CornerPx: k1 * f * r ** 3,
+      rotErrDegMean: res.stats.registered ? evaluatePoses(res.model, gt, { alignRotationsOnly: true }).rotErrDeg.mean : null, intrinsics: res.intrinsics, seconds: (Date.now() - t0) / 1000,
+    });
+  }
+  return out;
+}
+
 const argv = process.argv.slice(2);
 const noColmap = argv.includes('--no-colmap');
 const wanted = argv.filter((a) => !a.startsWith('-'));
@@ -150,6 +200,12 @@ const outFile = path.join(here, 'sfm.json');
 const prev = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results?: Record<string, unknown> }) : {};
 const results: Record<string, unknown> = { ...(prev.results ?? {}) };
 for (const name of names) {
+  if (name === 'forward-synthetic') {
+    console.error('bench sfm: synthetic forward-facing capture (in-process)');
+    results[name] = { r2s: await forwardSynthetic(), measuredAt: new Date().toISOString() };
+    console.error(JSON.stringify(results[name]));
+    continue;
+  }
   const c = cases[name];
   if (!c) { console.error(`bench sfm: unknown case '${name}' (have: ${Object.keys(cases).join(', ')})`); process.exitCode = 1; continue; }
   if (!existsSync(path.join(data, c.dataset))) { console.error(`bench sfm: dataset ${c.dataset} missing, skipped`); continue; }

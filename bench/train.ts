@@ -17,8 +17,8 @@ import { writeJsonAtomic } from '../src/util/fsx.js';
 import { renderSyntheticCapture } from '../src/synthetic/generate.js';
 import { captureTrainData } from '../src/synthetic/workspace.js';
 import { Trainer, defaultTrainOptions } from '../src/scene/trainer.js';
-import { createBackend } from '../src/scene/backend.js';
-import { evaluateViews } from '../src/scene/evaluate.js';
+import { createBackend } from '../src/scene/backend-factory.js';
+import { evaluateViews } from '../src/scene/eval/evaluate.js';
 import { initTf, tf } from '../src/scene/tf.js';
 import { getDevice } from '../src/gpu/device.js';
 import { rotationAngleDeg, cameraCenter, logSO3, matMul3, transpose3, matToQuat } from '../src/geometry/rotation.js';
@@ -148,8 +148,8 @@ async function speed(): Promise<void> {
 
 /** Image-loss engine: tfjs (cpu backend, this process) vs the TypeScript loss, 128×96. */
 async function engine(): Promise<void> {
-  const { photoLoss } = await import('../src/scene/losses.js');
-  const { photoLossAndGrad } = await import('../src/scene/image-loss.js');
+  const { photoLoss } = await import('../src/scene/train/losses.js');
+  const { photoLossAndGrad } = await import('../src/scene/train/image-loss.js');
   const W = 128, H = 96;
   const a = new Float32Array(W * H * 3).map((_, i) => (i % 97) / 97), b = new Float32Array(W * H * 3).map((_, i) => (i % 89) / 89);
   const tb = tf.tensor3d(b, [H, W, 3]);

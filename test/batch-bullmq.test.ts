@@ -1,8 +1,10 @@
 /**
  * The BullMQ backend with a real redis-server on a free port (started and killed here): two
- * `r2s worker` processes, one killed with -9 mid-job — every job completes exactly once on the
- * other; Redis stopped mid-batch and started again on the same port (empty) — the batch reports
- * the outage, then completes with no job lost. Skipped, saying why, without redis-server or the
+ * `r2s worker` processes, one killed with -9 mid-train (after a checkpoint) — every job completes
+ * exactly once, the killed try is marked interrupted and its job resumed by another worker (a
+ * third one joins after the kill); Redis stopped mid-batch and started again on the same port
+ * (empty) — the batch reports the outage, re-submits what Redis lost, and completes with no job
+ * lost or run twice. Skipped, saying why, without redis-server or the
  * ioredis package BullMQ 6 needs.
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
@@ -81,20 +83,27 @@ describe.skipIf(Boolean(skipReason))('r2s batch --redis / r2s worker', () => {
 
   it('a worker killed mid-job and a Redis restart lose no job', async () => {
     const a = worker();
-    const b = worker();
+    worker();
     const batch = spawn(process.execPath, [...CLI, 'batch', path.join(dir, 'p.yaml'), '--redis', `redis://127.0.0.1:${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     batch.stderr!.on('data', (d: Buffer) => (log += d.toString()));
     // Kill worker a while it runs a train; later stop Redis and start it again, empty.
     let killed = false;
+    let killedJob = '';
     let restarted = false;
     const started = Date.now();
     while (batch.exitCode === null && Date.now() - started < 600_000) {
       await new Promise((r) => setTimeout(r, 500));
       const attempts = readAttempts();
-      if (!killed && attempts.some((x) => x.outcome === 'running' && x.jobId.endsWith('/train') && x.worker.endsWith(`:${a.pid}`))) {
+      // Kill a mid-train, once its train has written a checkpoint (the takeover must resume it).
+      const training = attempts.find((x) => x.outcome === 'running' && x.jobId.endsWith('/train') && x.worker.endsWith(`:${a.pid}`));
+      if (!killed && training && hasCheckpoint(training.jobId.split('/')[0]!)) {
         a.kill('SIGKILL');
         killed = true;
+        killedJob = training.jobId;
+        // A fresh worker joins: at the Redis restart two live workers may both be offered a job
+        // that is still running on the other; its heartbeat must keep it from running twice.
+        worker();
       } else if (killed && !restarted && attempts.filter((x) => x.outcome === 'done').length >= 4) {
         redis!.kill('SIGKILL');
         await new Promise((r) => setTimeout(r, 3000));
@@ -103,21 +112,47 @@ describe.skipIf(Boolean(skipReason))('r2s batch --redis / r2s worker', () => {
       }
     }
     const code = await new Promise<number>((r) => (batch.exitCode !== null ? r(batch.exitCode) : batch.once('exit', (c) => r(c ?? 1))));
+    if (code !== 0) console.error(log);
+    else console.log(log.split('\n').filter((l) => /redis:/.test(l)).join('\n')); // the outage, as the batch reported it
     expect(killed).toBe(true);
     expect(restarted).toBe(true);
     expect(code).toBe(0);
     expect(log).toMatch(/redis: connection to .* lost/);
-    expect(log).toMatch(/redis: .* is back/);
-    const done = readAttempts().filter((x) => x.outcome === 'done' && !x.skipped);
+    expect(log).toMatch(/redis: .* is back after \d+ s; re-submitted \d+ jobs/);
+    const all = readAttempts();
+    const done = all.filter((x) => x.outcome === 'done' && !x.skipped);
+    // Exactly once: one finished try per job, and its stage record written once.
     for (let i = 1; i <= 3; i++) for (const s of ['import', 'train', 'eval']) expect(done.filter((x) => x.jobId === `syn${i}/${s}`)).toHaveLength(1);
+    // The killed worker's try is marked interrupted by the worker that took the job over after the
+    // lock expired, and that one resumed from the checkpoint.
+    const mine = all.filter((x) => x.jobId === killedJob);
+    expect(mine.find((x) => x.worker.endsWith(`:${a.pid}`))?.outcome).toBe('interrupted');
+    const takeover = mine.find((x) => x.outcome === 'done')!;
+    expect(takeover.worker.endsWith(`:${a.pid}`)).toBe(false);
+    expect(takeover.resumed).toBe(true);
+    expect(all.filter((x) => x.worker.endsWith(`:${a.pid}`) && x.outcome === 'done').every((x) => x.jobId !== killedJob)).toBe(true);
     const report = JSON.parse(readFileSync(path.join(dir, 'out', 'batch-report.json'), 'utf8')) as { totals: { done: number } };
     expect(report.totals.done).toBe(3);
     const status = spawnSync(process.execPath, [...CLI, 'batch', 'status', path.join(dir, 'out')], { encoding: 'utf8' });
     expect(status.stdout).toMatch(/bullmq/);
+    expect(status.stdout).toMatch(/9\/9 done/);
+    // Redis gone: status still shows what the output root knows.
+    redis!.kill('SIGKILL');
+    const offline = spawnSync(process.execPath, [...CLI, 'batch', 'status', path.join(dir, 'out')], { encoding: 'utf8' });
+    expect(offline.status).toBe(0);
+    expect(offline.stdout).toMatch(/bullmq \(redis unreachable\)[\s\S]*9\/9 done/);
   }, 900_000);
 });
 
-function readAttempts(): { jobId: string; worker: string; outcome: string; skipped?: boolean }[] {
+function hasCheckpoint(capture: string): boolean {
+  try {
+    return readdirSync(path.join(dir, 'out', capture, 'scene', 'checkpoints')).some((f) => !f.startsWith('.'));
+  } catch {
+    return false;
+  }
+}
+
+function readAttempts(): { jobId: string; worker: string; outcome: string; skipped?: boolean; resumed?: boolean }[] {
   const d = path.join(dir, 'out', 'attempts');
   try {
     return readdirSync(d).filter((f) => f.endsWith('.json') && !f.startsWith('.')).map((f) => JSON.parse(readFileSync(path.join(d, f), 'utf8')));

@@ -88,6 +88,24 @@ describe('pipeline YAML', () => {
     expect(errorOf(good.replace('output: out', 'output: out\nworkers: 3'))).toMatch(/^P:3:1: unknown key 'workers' in pipeline/);
   });
 
+  it('--set overrides one stage option, checked by its schema', () => {
+    const f = write('set.yaml', good);
+    const p = loadPipeline(f, catalog, { set: ['train.iterations=300', 'train.maxSize=64', 'eval.max-size=32'] });
+    expect(p.stages.find((s) => s.stage === 'train')!.options).toEqual({ iterations: 300, maxSize: 64 });
+    expect(p.stages.find((s) => s.stage === 'eval')!.options).toEqual({ 'max-size': 32 });
+    const err = (set: string) => {
+      try {
+        loadPipeline(f, catalog, { set: [set] });
+      } catch (e) {
+        return e instanceof UserError ? e.message : String(e);
+      }
+      return '';
+    };
+    expect(err('train.iterations=-5')).toMatch(/^--set train\.iterations=-5: train: --iterations must be an integer/);
+    expect(err('sfm.matcher=x')).toMatch(/this pipeline has no stage 'sfm'/);
+    expect(err('train')).toMatch(/expected STAGE\.OPTION=VALUE/);
+  });
+
   it('the shipped pipelines validate', () => {
     for (const f of ['pipelines/drive-footage.yaml', 'pipelines/object-capture.yaml']) {
       const p = loadPipeline(f, catalog);

@@ -176,4 +176,30 @@ describe('bundleAdjust', () => {
     expect(costs.length).toBeGreaterThan(0);
     for (let k = 1; k < costs.length; k++) expect(costs[k]!).toBeLessThan(costs[k - 1]!);
   });
+
+  it('reports standard deviations of the refined intrinsics that match the noise', () => {
+    const params = [1000, 500, 400, -0.05];
+    const run = (noise: number) => {
+      const s = scene(3, 10, 400, 'SIMPLE_RADIAL', params);
+      const prob = makeProblem(s, { model: 'SIMPLE_RADIAL', params: Float64Array.from(params), refineFocal: true, refinePrincipalPoint: true, refineDistortion: true }, { rot: 0, trans: 0, pts: 0 });
+      prob.images[1]!.t.set(s.images[1]!.t);
+      for (const o of prob.observations) { o.x += noise * s.g.normal(); o.y += noise * s.g.normal(); }
+      const rep = bundleAdjust(prob, { maxIterations: 50, intrinsicStd: true });
+      return { std: rep.intrinsicStd![0]!, params: prob.cameras[0]!.params };
+    };
+    const a = run(0.5), b = run(1);
+    for (let k = 0; k < 4; k++) {
+      expect(a.std[k]!).toBeGreaterThan(0);
+      // the error is within a few standard deviations, and the deviation doubles with the noise
+      expect(Math.abs(a.params[k]! - params[k]!)).toBeLessThan(4 * a.std[k]!);
+      expect(b.std[k]! / a.std[k]!).toBeGreaterThan(1.6);
+      expect(b.std[k]! / a.std[k]!).toBeLessThan(2.5);
+    }
+    // parameters not refined have no deviation
+    const s = scene(3, 10, 400, 'SIMPLE_RADIAL', params);
+    const prob = makeProblem(s, { model: 'SIMPLE_RADIAL', params: Float64Array.from(params), refineFocal: true, refinePrincipalPoint: false, refineDistortion: false }, { rot: 0, trans: 0, pts: 0 });
+    const rep = bundleAdjust(prob, { maxIterations: 5, intrinsicStd: true });
+    expect(Number.isNaN(rep.intrinsicStd![0]![1]!)).toBe(true);
+    expect(rep.intrinsicStd![0]![0]!).toBeGreaterThanOrEqual(0);
+  });
 });

@@ -2,10 +2,10 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { renderSyntheticCapture } from '../src/synthetic/generate.js';
 import { captureTrainData } from '../src/synthetic/workspace.js';
 import { Trainer, defaultTrainOptions } from '../src/scene/trainer.js';
-import { createBackend } from '../src/scene/backend.js';
+import { createBackend } from '../src/scene/backend-factory.js';
 import { initTf } from '../src/scene/tf.js';
 import { rotationAngleDeg } from '../src/geometry/rotation.js';
-import { solveCameraSteps, stepCamera, VIEW_PARAMS, type ViewSystem } from '../src/scene/camera-refine.js';
+import { solveCameraSteps, stepCamera, VIEW_PARAMS, type ViewSystem } from '../src/scene/train/camera-refine.js';
 import { setQuiet } from '../src/util/log.js';
 
 beforeAll(async () => {

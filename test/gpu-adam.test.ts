@@ -3,8 +3,8 @@ import { getDevice } from '../src/gpu/device.js';
 import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../src/gpu/buffers.js';
 import { AdamGroupUniform, GpuAdam } from '../src/gpu/optim/adam.js';
 import { GpuGradStats } from '../src/gpu/optim/accumulate.js';
-import { Adam } from '../src/scene/adam.js';
-import { GradStats } from '../src/scene/densify.js';
+import { Adam } from '../src/scene/train/adam.js';
+import { GradStats } from '../src/scene/train/densify.js';
 import { gaussianRandom, rng } from '../src/scene/raster/random-scene.js';
 
 const ctx = await getDevice();

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { getDevice } from '../src/gpu/device.js';
 import { GpuImageLoss } from '../src/gpu/loss/image-loss.js';
-import { photoLossAndGrad } from '../src/scene/image-loss.js';
+import { photoLossAndGrad } from '../src/scene/train/image-loss.js';
 import { rng } from '../src/scene/raster/random-scene.js';
 
 const ctx = await getDevice();

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { getDevice } from '../src/gpu/device.js';
 import { GpuRasterizer } from '../src/gpu/raster/rasterizer.js';
-import { GpuResidentTrainState, PARAM_GROUPS, PARAM_ROW, type ParamGroup } from '../src/scene/gpu-resident.js';
-import { Adam } from '../src/scene/adam.js';
-import { GradStats } from '../src/scene/densify.js';
-import { photoLossAndGrad } from '../src/scene/image-loss.js';
+import { GpuResidentTrainState, PARAM_GROUPS, PARAM_ROW, type ParamGroup } from '../src/scene/train/gpu-resident.js';
+import { Adam } from '../src/scene/train/adam.js';
+import { GradStats } from '../src/scene/train/densify.js';
+import { photoLossAndGrad } from '../src/scene/train/image-loss.js';
 import { cloneGaussians } from '../src/scene/gaussians.js';
 import { defaultRasterOptions, type RasterCamera } from '../src/core/raster.js';
 import { type GaussianParams } from '../src/core/gaussians.js';

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importToWorkspace } from '../src/import/import-model.js';
+import { importToWorkspace } from '../src/stages/library.js';
 import { readColmapModel, writeColmapModel } from '../src/io/colmap.js';
 import { readTransforms, writeTransforms, type TransformsJson } from '../src/io/nerfstudio.js';
 import { Workspace } from '../src/pipeline/workspace.js';

@@ -3,10 +3,10 @@ import { promises as fs, readFileSync, readdirSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
-import { ingest } from '../src/ingest/ingest.js';
+import { ingest } from '../src/stages/library.js';
 import { UserError } from '../src/util/errors.js';
 import { hashFile } from '../src/util/fsx.js';
-import { loadPriors } from '../src/ingest/load.js';
+import { readPriors as loadPriors } from '../src/pipeline/workspace.js';
 
 const root = path.resolve(__dirname, '..');
 const lund = path.resolve(root, '../shared/datasets/opensfm_lund/images');

@@ -3,7 +3,7 @@ import { promises as fs, existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ingest } from '../src/ingest/ingest.js';
+import { ingest } from '../src/stages/library.js';
 import { focalPrior, cameraKey } from '../src/ingest/focal.js';
 import { readExif, exifTime } from '../src/io/exif.js';
 import { sensorWidthMm } from '../src/io/sensors.js';

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { ingest } from '../src/ingest/ingest.js';
+import { ingest } from '../src/stages/library.js';
 import { findFfmpeg } from '../src/io/ffmpeg.js';
 import { laplacianVariance, meanAbsDiff, selectFrames, type FrameMeasure } from '../src/ingest/frames.js';
 import type { GreyImage } from '../src/io/images.js';

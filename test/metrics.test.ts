@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
-import { psnr, mse, ssim } from '../src/scene/metrics.js';
+import { psnr, mse, ssim } from '../src/scene/eval/metrics.js';
 import { gaussianTaps, SSIM_C1, SSIM_C2 } from '../src/core/ssim.js';
-import { photoLossAndGrad } from '../src/scene/image-loss.js';
+import { photoLossAndGrad } from '../src/scene/train/image-loss.js';
 import { Rng } from '../src/util/rng.js';
 
 function img(W: number, H: number, f: (x: number, y: number, c: number) => number): Float32Array {

@@ -1,14 +1,14 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { tf, initTf } from '../src/scene/tf.js';
 import { responseCurve, applyPhotometric, radius2 } from '../src/scene/photometric.js';
-import { photoLoss } from '../src/scene/losses.js';
-import { photoLossAndGrad } from '../src/scene/image-loss.js';
+import { photoLoss } from '../src/scene/train/losses.js';
+import { photoLossAndGrad } from '../src/scene/train/image-loss.js';
 import { renderSyntheticCapture } from '../src/synthetic/generate.js';
 import { captureTrainData } from '../src/synthetic/workspace.js';
 import { Trainer, defaultTrainOptions } from '../src/scene/trainer.js';
-import { ReferenceBackend, rasterOp } from '../src/scene/backend.js';
+import { ReferenceBackend, rasterOp } from '../src/scene/backend-reference.js';
 import { defaultRasterOptions } from '../src/core/raster.js';
-import { evaluateViews } from '../src/scene/evaluate.js';
+import { evaluateViews } from '../src/scene/eval/evaluate.js';
 import { Rng } from '../src/util/rng.js';
 
 beforeAll(async () => {

@@ -58,6 +58,8 @@ export interface ExtractInput {
   frame: { up: [number, number, number]; scale: 'metric' | 'arbitrary'; method: ScaleMethod; factor: number };
   /** ground plane in scene coordinates (else the lowest Gaussians of the cut) */
   ground?: GroundPlane;
+  /** horizontal scene direction that becomes the asset's +X (an upright box's x axis); default the scene x projected */
+  heading?: [number, number, number];
   library: string;
   name: string;
   /** default: slug of the name + hash of the capture and the selection */
@@ -94,7 +96,8 @@ export function camerasOfModel(model: SparseModel): RasterCamera[] {
   return out;
 }
 
-async function ensureWritable(library: string): Promise<void> {
+/** The library folder exists (created if needed) and takes a new file; else a one-line UserError. */
+export async function ensureWritable(library: string): Promise<void> {
   try {
     await fs.mkdir(library, { recursive: true });
     await fs.access(library, fsc.W_OK);
@@ -117,7 +120,7 @@ export async function extractAsset(input: ExtractInput): Promise<{ record: Asset
 
   const factor = input.frame.scale === 'metric' ? input.frame.factor : 1;
   const up = input.ground ? input.ground.normal : input.frame.up;
-  const frame = assetFrame(input.params, input.indices, up, factor, input.ground);
+  const frame = assetFrame(input.params, input.indices, up, factor, input.ground, undefined, input.heading);
   const { T } = frame;
   const g = transformGaussians(input.params, T, input.indices);
   lap('transform');

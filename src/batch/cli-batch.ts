@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UserError } from '../util/errors.js';
+import { UserError, errorMessage } from '../util/errors.js';
 import { writeJsonAtomic } from '../util/fsx.js';
 import { result, isJsonMode } from '../util/log.js';
 import { loadStageCatalog } from './stage-bridge.js';
@@ -22,6 +22,8 @@ export const usage = `r2s batch <pipeline.yaml> [options]       run every captur
 r2s batch status <pipeline.yaml | output-dir> [--redis URL]   captures × stages, from either backend
   --input PATH|GLOB   replace the pipeline's inputs (repeatable; relative to the current folder)
   --output DIR        replace the pipeline's output root
+  --set S.O=V         set option O of stage S for this run, e.g. --set train.iterations=300
+                      (repeatable; checked like the YAML; a changed option re-runs that stage)
   --workers N         jobs at once on this machine (default: the pipeline's concurrency)
   --redis URL         enqueue in BullMQ on this Redis (redis://host:6379) and wait for
                       \`r2s worker --redis URL\` processes (on any machine sharing the output root)
@@ -46,6 +48,7 @@ function parse(argv: string[]) {
         input: { type: 'string', multiple: true },
         output: { type: 'string' },
         workers: { type: 'string' },
+        set: { type: 'string', multiple: true },
         redis: { type: 'string' },
         queue: { type: 'string' },
         check: { type: 'boolean' },
@@ -65,7 +68,7 @@ export async function run(argv: string[]): Promise<number> {
   const workers = values.workers !== undefined ? Number(values.workers) : undefined;
   if (workers !== undefined && !(Number.isInteger(workers) && workers >= 1)) throw new UserError(`--workers must be a whole number ≥ 1, got '${values.workers}'`);
   const catalog = await loadStageCatalog();
-  const pipeline = loadPipeline(file, catalog, { ...(values.input ? { inputs: values.input } : {}), ...(values.output ? { output: values.output } : {}), ...(workers ? { concurrency: workers } : {}) });
+  const pipeline = loadPipeline(file, catalog, { ...(values.input ? { inputs: values.input } : {}), ...(values.output ? { output: values.output } : {}), ...(workers ? { concurrency: workers } : {}), ...(values.set ? { set: values.set } : {}) });
   const jobs = planJobs(pipeline, (s) => catalog.stages.get(s)?.inputOption);
   const table = createLiveTable();
   for (const s of pipeline.skippedStages) table.note(`${s}: not available in this build; left out (when-available)`);
@@ -124,7 +127,19 @@ async function status(argv: string[]): Promise<number> {
   if (!existsSync(metaFile)) throw new UserError(`${output}: no batch has run here`, { file: output, fix: `run r2s batch ${target}` });
   const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as BatchMeta;
   const redis = values.redis ?? meta.redis;
-  const queue = await openQueue({ output, ...(redis ? { redis, queueName: values.queue ?? meta.queueName ?? 'r2s' } : {}), catalog: null });
+  let queue: Awaited<ReturnType<typeof openQueue>>;
+  try {
+    queue = await openQueue({ output, ...(redis ? { redis, queueName: values.queue ?? meta.queueName ?? 'r2s' } : {}), catalog: null });
+  } catch (e) {
+    if (!redis) throw e;
+    // Redis away: the output root still knows every finished job.
+    const { BullmqQueue } = await import('./queue-bullmq.js');
+    const states = BullmqQueue.offlineSnapshot(output);
+    process.stderr.write(`batch status: ${errorMessage(e).replace(/ \(fix: .*\)$/, '')}; showing the finished jobs recorded in ${output}\n`);
+    if (values.json) result({ backend: 'bullmq', output, redis: 'unreachable', jobs: states });
+    else process.stdout.write(`bullmq (redis unreachable) · ${output}\n${renderTable(states).join('\n')}\n`);
+    return 0;
+  }
   try {
     const states = await queue.snapshot();
     if (values.json) result({ backend: queue.backend, output, jobs: states });

@@ -24,9 +24,11 @@ async function main(): Promise<number> {
   const job = JSON.parse(process.argv[2] ?? '{}') as JobArgs;
   setJsonMode(true); // progress as JSON lines, like `r2s <stage> --json`
   try {
-    const { allStages, runner } = await import('../stages/index.js');
+    // Only this job's stage module (and those it checks are current): src/stages/catalog.ts loads
+    // stages on demand, so an ingest or import job does not wait for tfjs to load.
+    const { loadStage, lazyRunner: runner } = await import('../stages/catalog.js');
     const { parseStageOptions } = await import('../pipeline/stage.js');
-    const spec = allStages.find((s) => s.name === job.stage);
+    const spec = await loadStage(job.stage);
     if (!spec) throw new Error(`stage '${job.stage}' is not available in this build`);
     const options = parseStageOptions(spec, { ...job.options, ...(job.resume ? { resume: true } : {}) });
     const out = await runner.run(spec, job.workspace, options, { command: job.command });

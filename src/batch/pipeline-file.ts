@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap, type Pair } from 'yaml';
+import { LineCounter, parse as parseYaml, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap, type Pair } from 'yaml';
 import { UserError, errorMessage } from '../util/errors.js';
 import type { StageCatalog } from './stage-bridge.js';
 import type { Capture, Pipeline, PipelineStage, ResourceHints, RetryPolicy } from './pipeline-types.js';
@@ -19,6 +19,8 @@ export interface LoadOverrides {
   output?: string;
   /** replace the YAML's concurrency */
   concurrency?: number;
+  /** `STAGE.OPTION=VALUE` (batch --set): set one stage option, e.g. train.iterations=300 */
+  set?: string[];
 }
 
 const TOP_KEYS = ['name', 'inputs', 'output', 'concurrency', 'gpus', 'retries', 'resources', 'stages'];
@@ -56,6 +58,7 @@ export function loadPipeline(file: string, catalog: StageCatalog, over: LoadOver
     resources: parseResources(root.get('resources', true) as Node | undefined, DEFAULT_RESOURCES, at),
   };
   const stages = parseStages(root, catalog, defaults, at);
+  applySet(stages.stages, over.set ?? [], catalog);
   const captures = parseInputs(root, base, over, at);
   const outputNode = root.get('output', true) as Node | undefined;
   const outputRaw = over.output ?? scalarString(outputNode, 'output', at);
@@ -115,6 +118,36 @@ function parseStages(root: YAMLMap, catalog: StageCatalog, defaults: { retries: 
   }
   if (out.length === 0) throw at(seq, 'no stage of this pipeline is available in this build');
   return { stages: out, skipped };
+}
+
+/** `--set train.iterations=300`: the value is read as YAML (300 → a number, true → a switch). */
+function applySet(stages: PipelineStage[], sets: readonly string[], catalog: StageCatalog): void {
+  for (const item of sets) {
+    const m = /^([a-z][a-z0-9-]*)\.([A-Za-z][A-Za-z0-9-]*)=(.*)$/s.exec(item);
+    if (!m) throw new UserError(`--set ${item}: expected STAGE.OPTION=VALUE`, { fix: 'e.g. --set train.iterations=300' });
+    const [, name, key, raw] = m as unknown as [string, string, string, string];
+    const stage = stages.find((s) => s.stage === name);
+    if (!stage) throw new UserError(`--set ${item}: this pipeline has no stage '${name}'`, { fix: `use one of ${stages.map((s) => s.stage).join(', ')}` });
+    const spec = catalog.stages.get(name)!;
+    if (key === spec.inputOption) throw new UserError(`--set ${item}: '${key}' is set per capture from inputs`);
+    let value: unknown;
+    try {
+      value = parseYaml(raw) as unknown;
+    } catch {
+      value = raw;
+    }
+    // The same option may be written as a flag name or a camelCase key: the override replaces both.
+    const camel = key.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    const kebab = key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    const options = Object.fromEntries(Object.entries(stage.options).filter(([k]) => k !== camel && k !== kebab));
+    options[key] = value;
+    try {
+      spec.validate(options);
+    } catch (e) {
+      throw new UserError(`--set ${item}: ${name}: ${errorMessage(e).replace(/ \(fix: .*\)$/, '')}`, { fix: `see r2s ${name} --help` });
+    }
+    stage.options = options;
+  }
 }
 
 /** Options are checked one by one (so an error points at its line), then together. */

@@ -8,13 +8,11 @@
  */
 import { FlowProducer, Queue, type FlowJob, type Job } from 'bullmq';
 import { writeJsonAtomic } from '../util/fsx.js';
-import { UserError, errorMessage } from '../util/errors.js';
+import { errorMessage } from '../util/errors.js';
 import { existsSync, readFileSync } from 'node:fs';
 import type { JobSpec } from './pipeline-types.js';
 import { allSettled, type AttemptRecord, type DriveOptions, type DrivenQueue, type JobState } from './queue.js';
-import { bullJobId, jobListFile, parseRedisUrl, readAttempts, readResultFile, type BullJobData, type RedisConnection } from './bullmq-shared.js';
-
-const CONNECT_TIMEOUT_MS = 4000;
+import { bullJobId, connectOrFail, jobListFile, parseRedisUrl, readAttempts, readResultFile, useIoredis, type BullJobData, type RedisConnection } from './bullmq-shared.js';
 
 export class BullmqQueue implements DrivenQueue {
   readonly backend = 'bullmq' as const;
@@ -25,6 +23,8 @@ export class BullmqQueue implements DrivenQueue {
     private readonly output: string,
     private readonly queue: Queue,
     private readonly flows: FlowProducer,
+    /** the last connection error, for the outage line */
+    private readonly last: { error: string },
   ) {
     const list = jobListFile(output);
     if (existsSync(list)) this.jobs = JSON.parse(readFileSync(list, 'utf8')) as JobSpec[];
@@ -32,31 +32,40 @@ export class BullmqQueue implements DrivenQueue {
 
   /** Connect, or fail in one line when Redis is not there. */
   static async connect(o: { url: string; queueName: string; output: string }): Promise<BullmqQueue> {
-    const connection = { ...parseRedisUrl(o.url), maxRetriesPerRequest: 1, retryStrategy: () => 1000 };
+    const redis = parseRedisUrl(o.url);
+    await useIoredis();
+    // Not a blocking client: a command fails after one reconnect try (≈1 s) during an outage, so
+    // the polling loop notices and says so; reconnecting goes on every second until Redis is back.
+    const connection = { ...redis, maxRetriesPerRequest: 1, retryStrategy: () => 1000, connectTimeout: 3000 };
     const queue = new Queue(o.queueName, { connection });
     const flows = new FlowProducer({ connection });
-    queue.on('error', () => {}); // reported by the polling loop, once per outage
-    flows.on('error', () => {});
+    // Errors are reported by the polling loop, once per outage, with the last one as the reason.
+    const last = { error: '' };
+    queue.on('error', (e) => (last.error = errorMessage(e)));
+    flows.on('error', (e) => (last.error = errorMessage(e)));
     try {
-      await withTimeout(queue.waitUntilReady().then(() => queue.count()), CONNECT_TIMEOUT_MS);
+      await connectOrFail(queue, o.url);
+      await connectOrFail(flows, o.url);
     } catch (e) {
-      await Promise.allSettled([queue.close(), flows.close()]);
-      throw unreachable(o.url, e);
+      await Promise.allSettled([withTimeout(queue.close(), 2000), withTimeout(flows.close(), 2000)]);
+      throw e;
     }
-    return new BullmqQueue(o.url, o.output, queue, flows);
+    return new BullmqQueue(o.url, o.output, queue, flows, last);
   }
 
   async submit(jobs: readonly JobSpec[]): Promise<void> {
     this.jobs = [...jobs];
     await writeJsonAtomic(jobListFile(this.output), this.jobs);
-    await this.enqueueMissing();
+    await this.enqueueMissing({ retryFailed: true });
   }
 
   /**
    * For every capture, the stages after the last one with a result file form a flow; it is added
-   * unless its jobs are already in Redis (and not failed). Safe to call again at any time.
+   * when its last job is not in Redis (never submitted, or Redis lost it — restarted without
+   * persistence) and, on a (re-)submission, when it failed. Safe to call again at any time: the
+   * batch calls it on every poll, so a Redis that came back empty gets the missing jobs again.
    */
-  private async enqueueMissing(): Promise<number> {
+  private async enqueueMissing(o: { retryFailed: boolean }): Promise<number> {
     let added = 0;
     for (const chain of byCapture(this.jobs)) {
       const firstOpen = chain.findIndex((j) => !readResultFile(this.output, j)?.ok);
@@ -66,7 +75,7 @@ export class BullmqQueue implements DrivenQueue {
       const existing = await this.queue.getJob(bullJobId(this.output, root));
       if (existing) {
         const state = await existing.getState();
-        if (state !== 'failed' && state !== 'unknown') continue;
+        if (!o.retryFailed || (state !== 'failed' && state !== 'unknown')) continue;
         // A re-run retries a failed capture: drop its old jobs, add them afresh.
         for (const j of remaining) await (await this.queue.getJob(bullJobId(this.output, j)))?.remove({ removeChildren: true }).catch(() => {});
       }
@@ -74,6 +83,17 @@ export class BullmqQueue implements DrivenQueue {
       added += remaining.length;
     }
     return added;
+  }
+
+  /** Without Redis: what the output root knows (finished jobs; the others as waiting). */
+  static offlineSnapshot(output: string): JobState[] {
+    const list = jobListFile(output);
+    const jobs = existsSync(list) ? (JSON.parse(readFileSync(list, 'utf8')) as JobSpec[]) : [];
+    return jobs.map((j) => {
+      const file = readResultFile(output, j);
+      const base = { id: j.id, capture: j.capture, stage: j.stage, step: j.step };
+      return file?.ok ? { ...base, status: 'done' as const, attempts: 1, startedAt: file.startedAt, finishedAt: file.finishedAt, seconds: file.seconds, worker: file.worker } : { ...base, status: 'waiting' as const, attempts: 0 };
+    });
   }
 
   async snapshot(): Promise<JobState[]> {
@@ -105,23 +125,29 @@ export class BullmqQueue implements DrivenQueue {
 
   async runToCompletion(o: DriveOptions): Promise<void> {
     let down: string | null = null;
+    let since = 0;
     for (;;) {
       if (o.signal?.aborted) return;
       try {
-        const states = await withTimeout(this.snapshot(), 10_000);
+        const added = await withTimeout(this.enqueueMissing({ retryFailed: false }), 10_000);
         if (down) {
-          const added = await this.enqueueMissing();
-          o.onEvent?.({ kind: 'recovered', message: `redis: ${this.url} is back${added ? `; re-submitted ${added} jobs it had lost` : ''}` });
+          const s = Math.round((Date.now() - since) / 1000);
+          o.onEvent?.({ kind: 'recovered', message: `redis: ${this.url} is back after ${s} s${added ? `; re-submitted ${added} jobs it had lost` : ''}` });
           down = null;
+          this.last.error = '';
+        } else if (added) {
+          o.onEvent?.({ kind: 'note', message: `redis: re-submitted ${added} jobs missing from the queue` });
         }
+        const states = await withTimeout(this.snapshot(), 10_000);
         if (allSettled(states)) return;
       } catch (e) {
         if (!down) {
-          down = errorMessage(e);
+          down = this.last.error || errorMessage(e);
+          since = Date.now();
           o.onEvent?.({ kind: 'outage', message: `redis: connection to ${this.url} lost (${down}); waiting for it — finished jobs are safe in ${this.output}` });
         }
       }
-      await new Promise((r) => setTimeout(r, 1000));
+      await sleep(1000, o.signal);
     }
   }
 
@@ -167,13 +193,19 @@ function markBlocked(states: JobState[]): JobState[] {
   );
 }
 
-export function unreachable(url: string, e: unknown): UserError {
-  const why = errorMessage(e) || 'no answer';
-  if (/optional 'ioredis' package/.test(why)) return missingRedisClient();
-  return new UserError(`cannot reach Redis at ${url}: ${why}`, { fix: 'start redis-server there (or check --redis); nothing finished is lost' });
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`no answer in ${ms / 1000} s`)), ms);
     p.then((v) => { clearTimeout(t); resolve(v); }, (e: unknown) => { clearTimeout(t); reject(e instanceof Error ? e : new Error(String(e))); });
@@ -181,8 +213,3 @@ export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 }
 
 export type { RedisConnection };
-
-/** BullMQ 6 ships without a Redis client; it loads ioredis when it is installed. */
-export function missingRedisClient(): UserError {
-  return new UserError("the BullMQ backend needs the 'ioredis' package, which is not installed", { fix: 'npm install ioredis@5 (or run the batch without --redis)' });
-}

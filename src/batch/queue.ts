@@ -48,6 +48,9 @@ export interface AttemptRecord {
   /** started with --resume after an interruption */
   resumed?: boolean;
   error?: string;
+  /** BullMQ: last sign of life of a running try, and how old it may get before the try counts as dead */
+  heartbeatAt?: string;
+  staleAfterS?: number;
 }
 
 /** What happened while waiting, for the live table's notes ("redis: connection lost …"). */

@@ -1,45 +1,35 @@
 /**
- * The `r2s` command: one subcommand per stage. Each subcommand lives in
- * `src/cli/commands/<name>.ts` and exports `summary` and `run(argv)`.
- * Errors print one line (`r2s: ...`) and exit non-zero; never a stack trace unless R2S_DEBUG=1.
+ * The `r2s` command: one subcommand per stage plus a few tools, listed in commands/index.ts.
+ * Errors print one line (`r2s <command>: ...`) and exit 1; an unknown command exits 2; never a
+ * stack trace unless R2S_DEBUG=1.
  */
-import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { errorMessage } from '../util/errors.js';
 import { setJsonMode } from '../util/log.js';
+import { commands, type CommandModule } from './commands/index.js';
 
-export interface CommandModule {
-  summary: string;
-  usage?: string;
-  run(argv: string[]): Promise<number | void>;
-}
-
-const commandsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'commands');
-
-function availableCommands(): string[] {
-  try {
-    return readdirSync(commandsDir)
-      .filter((f) => /\.(ts|js)$/.test(f) && !f.endsWith('.d.ts'))
-      .map((f) => f.replace(/\.(ts|js)$/, ''))
-      .sort();
-  } catch {
-    return [];
-  }
-}
+export type { CommandModule };
 
 async function loadCommand(name: string): Promise<CommandModule | null> {
-  if (!/^[a-z][a-z0-9-]*$/.test(name) || !availableCommands().includes(name)) return null;
-  return (await import(`./commands/${name}.js`)) as CommandModule;
+  return Object.hasOwn(commands, name) ? commands[name]!() : null;
 }
 
 async function printHelp(): Promise<void> {
   const lines = ['usage: r2s <command> [options]   (r2s <command> --help for its options)', '', 'commands:'];
-  for (const name of availableCommands()) {
+  for (const name of Object.keys(commands).sort()) {
     const mod = await loadCommand(name);
     lines.push(`  ${name.padEnd(12)} ${mod?.summary ?? ''}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** What `r2s <name> --help` prints. */
+export async function commandHelp(name: string): Promise<string | null> {
+  const mod = await loadCommand(name);
+  if (!mod) return null;
+  const usage = mod.help ? await mod.help() : mod.usage;
+  return `r2s ${name}: ${mod.summary}\n${usage ? '\n' + usage + '\n' : ''}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -53,16 +43,23 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (rest.includes('--json')) setJsonMode(true);
-  const mod = await loadCommand(name);
+  let mod: CommandModule | null;
+  try {
+    mod = await loadCommand(name);
+  } catch (e) {
+    if (process.env.R2S_DEBUG === '1') console.error(e);
+    process.stderr.write(`r2s ${name}: ${errorMessage(e)}\n`);
+    return 1;
+  }
   if (!mod) {
     process.stderr.write(`r2s: unknown command '${name}' (run 'r2s --help' for the list)\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`r2s ${name}: ${mod.summary}\n${mod.usage ? '\n' + mod.usage + '\n' : ''}`);
-    return 0;
-  }
   try {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write((await commandHelp(name))!);
+      return 0;
+    }
     const code = await mod.run(rest);
     return typeof code === 'number' ? code : 0;
   } catch (e) {

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { warnOnce } from '../util/log.js';
+import { quietNativeStderr } from './native-stderr.js';
 
 export interface GpuContext {
   adapter: GPUAdapter;
@@ -167,7 +168,8 @@ async function createContext(): Promise<GpuContext | null> {
     // crash once it exists, so it gets a userAgent too.
     (globalThis as { navigator?: unknown }).navigator = { gpu, userAgent: `Node.js/${process.version}` };
   }
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  // Dawn's limit-clamping notices are printed during this (synchronous) call: native-stderr.ts.
+  const adapter = await quietNativeStderr(() => gpu.requestAdapter({ powerPreference: 'high-performance' }));
   if (!adapter) {
     warnOnce('no-gpu', `no WebGPU adapter (${noAdapterFix()}); using CPU reference paths`);
     return null;

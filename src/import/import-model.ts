@@ -1,7 +1,8 @@
 /**
- * `r2s import`: turn an existing COLMAP model or a nerfstudio / instant-ngp transforms.json into
- * a workspace (images/, sparse/ as text + binary, priors.json), so later stages (train, eval,
- * view) run on cameras someone else computed.
+ * Import: read an existing COLMAP model or a nerfstudio / instant-ngp transforms.json and write
+ * it as images, a COLMAP model (text + binary) and priors.json, so later stages (train, eval,
+ * view) run on cameras someone else computed. Library functions on paths; the `import` stage
+ * (src/stages/import.ts) maps a workspace onto them.
  */
 import { promises as fs, statSync, constants as fsc } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,6 @@ import { readTransforms } from '../io/nerfstudio.js';
 import { readPointCloudPly } from '../io/ply.js';
 import { matVec3 } from '../geometry/rotation.js';
 import type { Priors, ImagePrior } from '../ingest/priors.js';
-import { Workspace } from '../pipeline/workspace.js';
 import { replaceDirAtomic, writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
@@ -21,30 +21,24 @@ import { Progress } from '../util/progress.js';
 import { findColmapImages, findTransformsImage, missingImagesError } from './find-images.js';
 import { ingestMasks } from '../ingest/masks.js';
 
-export interface ImportOptions {
-  /** COLMAP model folder (or a folder holding sparse/0) or a transforms.json */
-  source: string;
-  workspace: string;
-  /** folder with the photos, when they are not where the model says */
-  imagesDir?: string;
-  /** folder of masks named like the photos (white = use); transforms.json mask_path is used otherwise */
-  masksDir?: string;
-  force?: boolean;
-  /** no progress output (tests) */
-  silent?: boolean;
+/** Where an import writes. */
+export interface ImportPaths {
+  imagesDir: string;
+  sparseDir: string;
+  priorsPath: string;
+  masksDir: string;
 }
 
-export interface ImportSummary {
+export interface ImportCounts {
   kind: 'colmap' | 'transforms';
   source: string;
   images: number;
   cameras: number;
   points: number;
   masks: number;
-  skipped: boolean;
 }
 
-interface LoadedSource {
+export interface LoadedSource {
   kind: 'colmap' | 'transforms';
   /** absolute path recorded as the source */
   source: string;
@@ -57,35 +51,34 @@ interface LoadedSource {
   masksDir?: string;
 }
 
-export async function importToWorkspace(opts: ImportOptions): Promise<ImportSummary> {
-  const src = await loadSource(opts.source, opts.imagesDir);
-  if (opts.masksDir) src.masksDir = path.resolve(opts.masksDir);
+/**
+ * Read and check a source before anything is written: the model, its images (all found, sizes
+ * matching their cameras) and masks. `masksDir` overrides a transforms.json's mask_path folder.
+ */
+export async function loadImportSource(source: string, o: { imagesDir?: string; masksDir?: string } = {}): Promise<LoadedSource> {
+  const src = await loadSource(source, o.imagesDir);
+  if (o.masksDir) src.masksDir = path.resolve(o.masksDir);
   await checkImageSizes(src);
-  const ws = new Workspace(opts.workspace);
-  const imageFiles = [...src.imageFiles.values()].sort();
-  const res = await ws.runStage(
-    'import',
-    {
-      inputs: [...src.modelFiles, ...imageFiles, ...(src.masksDir ? [src.masksDir] : [])],
-      options: { source: src.source, images: opts.imagesDir ? path.resolve(opts.imagesDir) : null, masks: src.masksDir ?? null },
-      outputs: ['images', 'sparse', 'priors.json', ...(src.masksDir ? ['masks'] : [])],
-      force: opts.force,
-    },
-    async () => {
-      const priors = makePriors(src);
-      let masks = 0;
-      if (src.masksDir) {
-        const dir = src.masksDir;
-        await replaceDirAtomic(ws.masksDir, async (tmp) => { masks = (await ingestMasks(dir, priors.images, tmp)).matched; });
-      }
-      await copyImages(ws.imagesDir, src.imageFiles, opts.silent);
-      await replaceDirAtomic(ws.sparseDir, (tmp) => writeColmapModel(tmp, src.model, { text: true, binary: true }));
-      await writeJsonAtomic(ws.priorsPath, priors);
-      return { summary: { kind: src.kind, source: src.source, images: src.model.images.size, cameras: src.model.cameras.size, points: src.model.points3D.size, masks } };
-    },
-  );
-  const masks = Number(res.record.summary?.masks ?? 0);
-  return { kind: src.kind, source: src.source, images: src.model.images.size, cameras: src.model.cameras.size, points: src.model.points3D.size, masks, skipped: res.skipped };
+  return src;
+}
+
+/** The files whose content decides whether an import is current. */
+export function importInputs(src: LoadedSource): string[] {
+  return [...src.modelFiles, ...[...src.imageFiles.values()].sort(), ...(src.masksDir ? [src.masksDir] : [])];
+}
+
+/** Write a loaded source: masks, images, the model, priors.json (each swapped in atomically). */
+export async function writeImport(src: LoadedSource, out: ImportPaths, silent?: boolean): Promise<ImportCounts> {
+  const priors = makePriors(src);
+  let masks = 0;
+  if (src.masksDir) {
+    const dir = src.masksDir;
+    await replaceDirAtomic(out.masksDir, async (tmp) => { masks = (await ingestMasks(dir, priors.images, tmp)).matched; });
+  }
+  await copyImages(out.imagesDir, src.imageFiles, silent);
+  await replaceDirAtomic(out.sparseDir, (tmp) => writeColmapModel(tmp, src.model, { text: true, binary: true }));
+  await writeJsonAtomic(out.priorsPath, priors);
+  return { kind: src.kind, source: src.source, images: src.model.images.size, cameras: src.model.cameras.size, points: src.model.points3D.size, masks };
 }
 
 async function loadSource(source: string, imagesDir?: string): Promise<LoadedSource> {

@@ -1,12 +1,11 @@
 /**
- * The ingest stage: a photo folder or a video → workspace/images, workspace/masks (optional) and
- * workspace/priors.json. Everything is built in temporary folders and swapped in only when the
- * whole input went through, so a bad input never damages an earlier ingest.
+ * Ingest: a photo folder or a video → an images folder, an optional masks folder and priors.json.
+ * Everything is built in temporary folders and swapped in only when the whole input went through,
+ * so a bad input never damages an earlier ingest. A library function on paths; the `ingest` stage
+ * (src/stages/ingest.ts) maps a workspace onto them.
  */
 import { promises as fs, statSync, accessSync, constants as fsc, existsSync } from 'node:fs';
-import path from 'node:path';
-import { Workspace } from '../pipeline/workspace.js';
-import { replaceDirAtomic, writeJsonAtomic, readJson } from '../util/fsx.js';
+import { replaceDirAtomic, writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';
 import { isImageFile } from '../io/images.js';
@@ -16,19 +15,27 @@ import { DEFAULT_FPS, ingestVideo } from './video.js';
 import { ingestMasks } from './masks.js';
 import type { Priors } from './priors.js';
 
-export interface IngestOptions {
+export interface IngestInput {
+  /** photo folder or video file (absolute) */
   input: string;
-  workspace: string;
+  kind: 'photos' | 'video';
   maxSize?: number;
+  /** video only */
   fps?: number;
+  /** folder of masks named like the photos (absolute) */
   masks?: string;
-  force?: boolean;
   /** no progress bars (tests) */
   silent?: boolean;
 }
 
-export interface IngestSummary {
-  skipped: boolean;
+/** Where ingest writes. */
+export interface IngestPaths {
+  imagesDir: string;
+  masksDir: string;
+  priorsPath: string;
+}
+
+export interface IngestCounts {
   kind: 'photos' | 'video';
   images: number;
   dropped: number;
@@ -37,7 +44,6 @@ export interface IngestSummary {
   focalSources: Record<string, number>;
   gps: number;
   masks: number;
-  priors: string;
 }
 
 export function inputKind(input: string): 'photos' | 'video' {
@@ -64,70 +70,47 @@ export function inputKind(input: string): 'photos' | 'video' {
   return 'video';
 }
 
-function checkOptions(o: IngestOptions, kind: 'photos' | 'video'): void {
-  if (o.maxSize !== undefined && (!Number.isInteger(o.maxSize) || o.maxSize < 16)) {
-    throw new UserError(`--max-size must be a whole number of pixels ≥ 16, got ${o.maxSize}`, { fix: 'e.g. --max-size 1600' });
-  }
-  if (o.fps !== undefined && (!(o.fps > 0) || o.fps > 240)) throw new UserError(`--fps must be between 0 and 240, got ${o.fps}`, { fix: `e.g. --fps ${DEFAULT_FPS}` });
-  // Batch pipelines may set --fps for every input: for photos it just does not apply.
-  if (o.fps !== undefined && kind === 'photos') warn(`--fps applies to videos; ignored for the photo folder ${o.input}`);
-}
-
-export async function ingest(o: IngestOptions): Promise<IngestSummary> {
-  const input = path.resolve(o.input);
+/**
+ * Check an ingest before anything is written: the input's kind, a readable non-empty photo
+ * folder, the masks folder. Returns the kind and the frame rate that applies.
+ */
+export async function checkIngestInput(input: string, o: { fps?: number; masks?: string }): Promise<{ kind: 'photos' | 'video'; fps?: number }> {
   const kind = inputKind(input);
-  checkOptions(o, kind);
-  // Read the folder now, so an unreadable or empty one fails with a clear message before the
-  // stage machinery touches it.
+  // Batch pipelines may set --fps for every input: for photos it just does not apply.
+  if (o.fps !== undefined && kind === 'photos') warn(`--fps applies to videos; ignored for the photo folder ${input}`);
+  // Read the folder now, so an unreadable or empty one fails with a clear message first.
   if (kind === 'photos') await listPhotos(input);
-  const masks = o.masks ? path.resolve(o.masks) : undefined;
-  if (masks && !(existsSync(masks) && statSync(masks).isDirectory())) {
-    throw new UserError(`${masks}: no such folder`, { file: masks, fix: 'pass --masks <folder of mask images named like the photos>' });
+  if (o.masks && !(existsSync(o.masks) && statSync(o.masks).isDirectory())) {
+    throw new UserError(`${o.masks}: no such folder`, { file: o.masks, fix: 'pass --masks <folder of mask images named like the photos>' });
   }
-  if (existsSync(o.workspace) && !statSync(o.workspace).isDirectory()) {
-    throw new UserError(`${o.workspace}: exists and is not a folder`, { file: o.workspace, fix: 'pass -w <a new or existing workspace folder>' });
-  }
-  const ws = new Workspace(o.workspace);
-  const fps = kind === 'video' ? (o.fps ?? DEFAULT_FPS) : undefined;
-
-  const res = await ws.runStage(
-    'ingest',
-    {
-      inputs: masks ? [input, masks] : [input],
-      options: { kind, maxSize: o.maxSize ?? null, fps: fps ?? null, masks: masks ?? null },
-      outputs: masks ? ['images', 'priors.json', 'masks'] : ['images', 'priors.json'],
-      force: o.force,
-    },
-    async () => {
-      let priors: Priors | undefined;
-      await replaceDirAtomic(ws.imagesDir, async (tmpImages) => {
-        const r = kind === 'photos' ? await ingestPhotos(input, tmpImages, o) : await ingestVideo(input, tmpImages, { ...o, fps });
-        priors = {
-          version: 1,
-          input: { kind, path: input },
-          ...('enuOrigin' in r && r.enuOrigin ? { enuOrigin: r.enuOrigin } : {}),
-          images: r.images,
-          dropped: r.dropped,
-        };
-        // Masks are built inside the images build: a bad mask leaves both folders untouched.
-        if (masks) await replaceDirAtomic(ws.masksDir, (tmpMasks) => ingestMasks(masks, r.images, tmpMasks).then(() => undefined));
-      });
-      await writeJsonAtomic(ws.priorsPath, priors);
-      // Masks of an earlier ingest no longer belong to these images.
-      if (!masks) await fs.rm(ws.masksDir, { recursive: true, force: true });
-      return { summary: summarise(priors!) };
-    },
-  );
-  const priors = await readJson<Priors>(ws.priorsPath);
-  return { skipped: res.skipped, ...summariseFull(priors), priors: ws.priorsPath };
+  return { kind, fps: kind === 'video' ? (o.fps ?? DEFAULT_FPS) : undefined };
 }
 
-function summarise(p: Priors): Record<string, unknown> {
-  const s = summariseFull(p);
-  return { kind: s.kind, images: s.images, dropped: s.dropped, droppedBy: s.droppedBy, focalSources: s.focalSources, gps: s.gps, masks: s.masks };
+/** Run the ingest into `out`; returns the priors written. */
+export async function ingestInto(o: IngestInput, out: IngestPaths): Promise<Priors> {
+  let priors: Priors | undefined;
+  await replaceDirAtomic(out.imagesDir, async (tmpImages) => {
+    const opts = { maxSize: o.maxSize, silent: o.silent };
+    const r = o.kind === 'photos' ? await ingestPhotos(o.input, tmpImages, opts) : await ingestVideo(o.input, tmpImages, { ...opts, fps: o.fps });
+    priors = {
+      version: 1,
+      input: { kind: o.kind, path: o.input },
+      ...('enuOrigin' in r && r.enuOrigin ? { enuOrigin: r.enuOrigin } : {}),
+      images: r.images,
+      dropped: r.dropped,
+    };
+    // Masks are built inside the images build: a bad mask leaves both folders untouched.
+    const masks = o.masks;
+    if (masks) await replaceDirAtomic(out.masksDir, (tmpMasks) => ingestMasks(masks, r.images, tmpMasks).then(() => undefined));
+  });
+  await writeJsonAtomic(out.priorsPath, priors);
+  // Masks of an earlier ingest no longer belong to these images.
+  if (!o.masks) await fs.rm(out.masksDir, { recursive: true, force: true });
+  return priors!;
 }
 
-function summariseFull(p: Priors): Omit<IngestSummary, 'skipped' | 'priors'> {
+/** Counts for a summary line. */
+export function countPriors(p: Priors): IngestCounts {
   const droppedBy: Record<string, number> = {};
   for (const d of p.dropped) {
     const k = d.reason.split(/[:\s]/)[0] || 'other';
@@ -145,3 +128,4 @@ function summariseFull(p: Priors): Omit<IngestSummary, 'skipped' | 'priors'> {
     masks: p.images.filter((i) => i.mask).length,
   };
 }
+

@@ -15,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import type { GaussianParams } from '../core/gaussians.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
+import { dropNonFiniteSplats } from './splat-finite.js';
 
 type PlyFormat = 'ascii' | 'binary_little_endian' | 'binary_big_endian';
 
@@ -326,7 +327,7 @@ export function decodeGaussianPly(buf: Uint8Array, file: string): { params: Gaus
     }
     return sinks;
   });
-  return { params: params!, shDegree };
+  return { params: dropNonFiniteSplats(params!, file), shDegree };
 }
 
 export async function readGaussianPly(file: string): Promise<{ params: GaussianParams; shDegree: number }> {

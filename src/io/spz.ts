@@ -27,6 +27,7 @@ import type { GaussianParams } from '../core/gaussians.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';
+import { dropNonFiniteSplats } from './splat-finite.js';
 
 export const SPZ_MAGIC = 0x5053474e;
 const COLOR_SCALE = 0.15;
@@ -228,7 +229,7 @@ export function decodeSpzRaw(raw: Uint8Array, file = 'splats.spz'): SpzContents 
     quats[4 * g] = q[3]!; quats[4 * g + 1] = q[0]!; quats[4 * g + 2] = q[1]!; quats[4 * g + 3] = q[2]!;
   }
   for (let g = 0; g < n; g++) for (let k = 1; k <= K; k++) for (let c = 0; c < 3; c++) sh[48 * g + 3 * k + c] = (raw[off++]! - 128) / 128;
-  return { params: { count: n, means, logScales, quats, opacityLogits, sh }, shDegree, version, fractionalBits: fb, antialiased: (flags & 0x1) !== 0 };
+  return { params: dropNonFiniteSplats({ count: n, means, logScales, quats, opacityLogits, sh }, file), shDegree, version, fractionalBits: fb, antialiased: (flags & 0x1) !== 0 };
 }
 
 export async function readSpz(file: string): Promise<SpzContents> {

@@ -8,7 +8,7 @@
  * white balance are fixed at identity, which anchors the scene's colours.
  */
 import { tf } from './tf.js';
-import { Adam } from './adam.js';
+import { Adam } from './train/adam.js';
 import { RESPONSE_SEGMENTS, defaultPhotometricLrs, type PhotometricLrs } from '../core/photometric.js';
 
 export interface PhotometricJson {

@@ -12,6 +12,11 @@ import { warnOnce } from '../util/log.js';
 
 export type TfBackendChoice = 'auto' | 'cpu' | 'webgpu';
 
+// The cpu backend prints a 4-line "install tfjs-node" banner on its first tensor in Node, into
+// every eval log. PROD only gates tfjs's console warnings (tfjs-core log.ts, environment.ts),
+// not any computation: set before any backend exists.
+tf.enableProdMode();
+
 let chosen: Promise<'cpu' | 'webgpu'> | null = null;
 
 export function initTf(choice: TfBackendChoice = 'auto'): Promise<'cpu' | 'webgpu'> {

@@ -3,8 +3,10 @@
  * repeatedly register the image that sees most existing points (PnP), extend and create tracks
  * (triangulation with angle, cheirality and reprojection checks), bundle-adjust locally after each
  * registration and globally now and then, and filter outlying observations. Intrinsics are refined
- * (focal during mapping; principal point and distortion in the final adjustments) when they were
- * not given.
+ * when they were not given: the focal during mapping, the principal point and distortion in the
+ * final adjustments only where the views constrain them (selfcal.ts). A capture without parallax
+ * (pure rotation, copies of one photo) is refused; a low-parallax one may use a lower minimum
+ * triangulation angle (low-parallax.ts).
  */
 import type { Camera } from '../core/camera.js';
 import type { SparseModel } from '../core/sparse-model.js';
@@ -13,7 +15,9 @@ import { estimateEssential } from '../geometry/ransac.js';
 import { estimatePnP } from '../geometry/pnp.js';
 import { triangulateDLT } from '../geometry/triangulate.js';
 import { matToQuat, quatToMat } from '../geometry/rotation.js';
-import { bundleAdjust, type BACamera, type BAImage, type BAObservation } from './bundle.js';
+import { bundleAdjust, type BACamera, type BAImage, type BAObservation, type BAReport } from './bundle.js';
+import { captureParallax, defaultParallaxOptions, hasParallax, lacksParallax, minTriangulationAngle, noParallaxReason, type CaptureParallax, type ParallaxOptions } from './low-parallax.js';
+import { decideRefinement, defaultSelfCalOptions, implausibility, summariseStd, type IntrinsicsReport, type SelfCalOptions } from './selfcal.js';
 import { Progress } from '../util/progress.js';
 import type { FeatureSet, ImagePair, TwoViewGeometry } from './types.js';
 import { gatherPoints } from './verify.js';
@@ -31,6 +35,8 @@ export interface MapperInput {
   imageCamera: number[];
   /** what self-calibration may refine, per camera */
   refine: CameraRefine[];
+  /** focals known or measured (EXIF), not guessed: a flat scene without parallax can still be posed (default: none is refined) */
+  trustedFocal?: boolean;
   pairs: ImagePair[];
   geoms: TwoViewGeometry[];
 }
@@ -48,6 +54,10 @@ export interface MapperOptions {
   pnpErrorFactor: number;
   /** images in a local bundle adjustment besides the new one */
   localBAImages: number;
+  /** when the principal point and distortion may be refined (self-calibration) */
+  selfCal: SelfCalOptions;
+  /** depth evidence and the lowered minimum angle of low-parallax captures */
+  parallax: ParallaxOptions;
   seed: number;
   silent?: boolean;
 }
@@ -56,7 +66,7 @@ export interface MapperOptions {
 // consecutive pairs median angles of only 0.5–2°, and at 1.5° too few points survive at the front of
 // the model for the next image's PnP. samples/lund (800 px): 15/29 registered at 1.5° and 1× PnP
 // threshold, 24/29 at 1°, 21/29 with a 2× PnP threshold alone, 29/29 with both; fountain-P11 unchanged
-export const defaultMapperOptions: MapperOptions = { maxError: 4, minTriAngleDeg: 1, minPnPInliers: 20, pnpErrorFactor: 2, localBAImages: 8, seed: 1 };
+export const defaultMapperOptions: MapperOptions = { maxError: 4, minTriAngleDeg: 1, minPnPInliers: 20, pnpErrorFactor: 2, localBAImages: 8, selfCal: defaultSelfCalOptions, parallax: defaultParallaxOptions, seed: 1 };
 
 interface Pt {
   X: [number, number, number];
@@ -67,7 +77,9 @@ export interface MapperResult {
   model: SparseModel;
   registered: number[];
   failed: Array<{ name: string; reason: string }>;
-  stats: { registered: number; total: number; points: number; meanTrackLength: number; meanReprojError: number; initialPair: [string, string] | null; groups: number[] };
+  stats: { registered: number; total: number; points: number; meanTrackLength: number; meanReprojError: number; initialPair: [string, string] | null; groups: number[]; minTriAngleDeg: number; parallax: CaptureParallax };
+  /** per self-calibrated camera: what was refined and how well constrained it is */
+  intrinsics: IntrinsicsReport[];
 }
 
 export class IncrementalMapper {
@@ -85,6 +97,14 @@ export class IncrementalMapper {
   /** connected component of each image in the verified-pair graph, and the component sizes */
   private readonly component: Int32Array;
   private readonly componentSizes: number[] = [];
+  /** what the final adjustments refine per camera ('all'): input.refine narrowed by calibrate() */
+  private readonly calib: CameraRefine[];
+  private readonly intrinsicsReport: IntrinsicsReport[] = [];
+  private readonly parallax: CaptureParallax;
+  /** minimum triangulation angle in use (degrees): the option, lowered for low-parallax captures */
+  private readonly minTri: number;
+  /** per camera: std of each intrinsic from the last adjustment that asked for it */
+  private readonly lastStd = new Map<number, Float64Array>();
 
   constructor(private readonly input: MapperInput, private readonly opts: MapperOptions) {
     this.n = input.feats.length;
@@ -94,6 +114,9 @@ export class IncrementalMapper {
     this.t = input.feats.map(() => null);
     this.pointOf = input.feats.map((f) => new Int32Array(f.n).fill(-1));
     this.component = new Int32Array(this.n);
+    this.calib = input.refine.map((r) => ({ ...r }));
+    this.parallax = captureParallax(input.geoms, opts.parallax);
+    this.minTri = minTriangulationAngle(this.parallax, opts.minTriAngleDeg, opts.parallax);
     for (let p = 0; p < input.pairs.length; p++) {
       const g = input.geoms[p]!;
       if (g.config === 'degenerate' || g.inliers.length === 0) continue;
@@ -172,7 +195,7 @@ export class IncrementalMapper {
     const X = triangulateDLT(Ps, xs);
     if (!X || !X.every(Number.isFinite)) return null;
     for (const [img, f] of views) if (!(this.reprojError(img, f, X) <= this.opts.maxError)) return null;
-    if (maxAngleDeg(views.map(([img]) => this.center(img)), X) < this.opts.minTriAngleDeg) return null;
+    if (maxAngleDeg(views.map(([img]) => this.center(img)), X) < this.minTri) return null;
     return X;
   }
 
@@ -200,10 +223,12 @@ export class IncrementalMapper {
     for (let p = 0; p < this.input.pairs.length; p++) {
       const g = this.input.geoms[p]!;
       if (this.component[this.input.pairs[p]!.i] !== largest) continue;
-      if (g.config === 'degenerate' || g.config === 'panoramic' || g.inliers.length < 2 * 50) continue;
+      if (g.config === 'degenerate' || g.inliers.length < 2 * 50) continue;
+      // a 'panoramic' pair (homography, angle < 1°) of a forward-facing capture may still show depth
+      if (g.config === 'panoramic' && (g.parallaxRatio === undefined || !hasParallax(g, this.opts.parallax))) continue;
       const tri = g.triAngleDeg ?? 4;
-      // prefer many inliers and a wide baseline; planar pairs only as a last resort
-      const score = (g.inliers.length / 2) * Math.min(1, tri / 6) * (g.config === 'planar' ? 0.3 : 1);
+      // prefer many inliers and a wide baseline; homographic pairs only as a last resort
+      const score = (g.inliers.length / 2) * Math.min(1, tri / 6) * (g.config === 'planar' || g.config === 'panoramic' ? 0.3 : 1);
       cands.push({ p, score });
     }
     cands.sort((a, b) => b.score - a.score);
@@ -347,7 +372,7 @@ export class IncrementalMapper {
    * Bundle-adjust images `free` (others that observe the points stay fixed) and the points they
    * see; `free === null` adjusts everything. `intrinsics`: 'focal' | 'all' | null.
    */
-  private bundle(free: number[] | null, intrinsics: 'focal' | 'all' | null, maxIterations: number, functionTolerance = 1e-6): void {
+  private bundle(free: number[] | null, intrinsics: 'focal' | 'all' | null, maxIterations: number, functionTolerance = 1e-6, intrinsicStd = false): BAReport | null {
     const freeSet = free ? new Set(free) : null;
     const pointIds: number[] = [];
     if (freeSet) {
@@ -355,7 +380,7 @@ export class IncrementalMapper {
       for (const img of freeSet) for (const pid of this.pointOf[img]!) if (pid >= 0) s.add(pid);
       pointIds.push(...s);
     } else pointIds.push(...this.points.keys());
-    if (pointIds.length === 0) return;
+    if (pointIds.length === 0) return null;
     const imgIndex = new Map<number, number>();
     const images: BAImage[] = [];
     const camIndex = new Map<number, number>();
@@ -370,7 +395,7 @@ export class IncrementalMapper {
         if (ci === undefined) {
           ci = cameras.length;
           camIndex.set(c, ci);
-          const cam = this.input.cameras[c]!, ref = this.input.refine[c]!;
+          const cam = this.input.cameras[c]!, ref = intrinsics === 'all' ? this.calib[c]! : this.input.refine[c]!;
           cameras.push({
             model: cam.model, params: Float64Array.from(cam.params),
             refineFocal: intrinsics !== null && ref.focal,
@@ -395,7 +420,10 @@ export class IncrementalMapper {
     }
     // a local problem whose fixed images do not pin the gauge (early on): fix the first free one too
     if (!images.some((im) => im.fixed)) images[0]!.fixed = true;
-    bundleAdjust({ cameras, images, points, observations }, { maxIterations, loss: 'cauchy', lossScale: 1, functionTolerance });
+    const report = bundleAdjust({ cameras, images, points, observations }, { maxIterations, loss: 'cauchy', lossScale: 1, functionTolerance, intrinsicStd });
+    if (intrinsicStd) {
+      for (const [c, ci] of camIndex) this.lastStd.set(c, report.intrinsicStd![ci]!);
+    }
     for (const [img, k] of imgIndex) {
       if (images[k]!.fixed) continue;
       this.R[img] = quatToMat(Array.from(images[k]!.q));
@@ -406,6 +434,7 @@ export class IncrementalMapper {
       const p = this.points.get(pointIds[pi]!)!;
       p.X = [points[pi * 3]!, points[pi * 3 + 1]!, points[pi * 3 + 2]!];
     }
+    return report;
   }
 
   /** Drop observations over the threshold and points left with < 2 views or too small an angle. */
@@ -422,7 +451,7 @@ export class IncrementalMapper {
         return ok;
       });
       p.obs = keep;
-      if (keep.length < 2 || maxAngleDeg(keep.map(([img]) => this.center(img)), p.X) < this.opts.minTriAngleDeg) {
+      if (keep.length < 2 || maxAngleDeg(keep.map(([img]) => this.center(img)), p.X) < this.minTri) {
         this.deletePoint(id);
       }
     }
@@ -443,10 +472,80 @@ export class IncrementalMapper {
     return this.input.refine.some((r) => r.focal || r.principalPoint || r.distortion);
   }
 
+  /**
+   * Final self-calibration: measure how well the views constrain each camera's principal point and
+   * distortion (information of a zero-step adjustment with all of them free), refine only those that
+   * are well constrained, and undo the refinement when it ends implausible (far-off principal
+   * point, strong distortion, a jump of the focal). See selfcal.ts.
+   */
+  private calibrate(): void {
+    const o = this.opts.selfCal;
+    this.bundle(null, 'all', 0, 1e-6, true);
+    const cams = this.input.cameras;
+    const notes = new Map<number, string[]>();
+    for (let c = 0; c < cams.length; c++) {
+      const want = this.input.refine[c]!;
+      // without a measure of the constraint (no points seen by the camera), refine the focal only
+      this.calib[c] = { focal: want.focal, principalPoint: false, distortion: false };
+      const std = this.lastStd.get(c);
+      if (!std) continue;
+      const d = decideRefinement(cams[c]!, summariseStd(cams[c]!, std), want, o);
+      this.calib[c] = { focal: want.focal, principalPoint: d.principalPoint, distortion: d.distortion };
+      notes.set(c, d.notes);
+    }
+    const before = cams.map((k) => ({ ...k, params: k.params.slice() }));
+    const snap = this.snapshot();
+    this.bundle(null, 'all', 50);
+    this.filterPoints(null);
+    let undone = false;
+    for (let c = 0; c < cams.length; c++) {
+      const cal = this.calib[c]!;
+      if (!notes.has(c) || !(cal.principalPoint || cal.distortion)) continue;
+      const why = implausibility(before[c]!, cams[c]!, o);
+      if (!why) continue;
+      notes.get(c)!.push(`principal point and distortion refinement undone: ${why}`);
+      this.calib[c] = { focal: cal.focal, principalPoint: false, distortion: false };
+      undone = true;
+    }
+    if (undone) {
+      this.restore(snap, before);
+      this.bundle(null, 'all', 50);
+      this.filterPoints(null);
+    }
+    // the constraint actually achieved, for the summary: std of what was refined
+    this.bundle(null, 'all', 0, 1e-6, true);
+    for (const [c, list] of notes) {
+      const std = this.lastStd.get(c);
+      this.intrinsicsReport.push({
+        camera: cams[c]!.id, refined: { ...this.calib[c]! },
+        std: std ? summariseStd(cams[c]!, std) : { focalPx: NaN, principalPointPx: NaN, distortionPx: NaN },
+        notes: list,
+      });
+    }
+  }
+
+  private snapshot() {
+    return {
+      R: this.R.map((r) => r?.slice() ?? null), t: this.t.map((v) => v?.slice() ?? null),
+      points: new Map([...this.points].map(([id, p]) => [id, { X: [...p.X] as [number, number, number], obs: p.obs.map((ob) => [ob[0], ob[1]] as [number, number]) }])),
+      pointOf: this.pointOf.map((a) => a.slice()),
+    };
+  }
+
+  private restore(s: ReturnType<IncrementalMapper['snapshot']>, cams: Camera[]): void {
+    s.R.forEach((r, k) => { this.R[k] = r; });
+    s.t.forEach((v, k) => { this.t[k] = v; });
+    this.points.clear();
+    for (const [id, p] of s.points) this.points.set(id, p);
+    s.pointOf.forEach((a, k) => this.pointOf[k]!.set(a));
+    cams.forEach((k, c) => { this.input.cameras[c]!.params = k.params.slice(); });
+  }
+
   // ---------------------------------------------------------------- driver
 
   run(): MapperResult {
     const progress = new Progress('sfm: mapping', this.n, { silent: this.opts.silent });
+    if (lacksParallax(this.parallax, this.opts.parallax, this.input.trustedFocal ?? !this.selfCalibrating())) return this.result(null, noParallaxReason(this.parallax));
     const init = this.initialize();
     if (!init) {
       return this.result(null, 'no initial pair: too few verified matches with enough parallax');
@@ -485,10 +584,7 @@ export class IncrementalMapper {
     for (let img = 0; img < this.n; img++) if (this.isRegistered(img)) this.triangulateImage(img);
     this.bundle(null, this.selfCalibrating() ? 'focal' : null, 50, 1e-5);
     this.filterPoints(null);
-    if (this.selfCalibrating()) {
-      this.bundle(null, 'all', 50);
-      this.filterPoints(null);
-    }
+    if (this.selfCalibrating()) this.calibrate();
     this.bundle(null, this.selfCalibrating() ? 'all' : null, 100);
     this.filterPoints(null);
     progress.finish(`${registered}/${this.n} registered, ${this.points.size} points`);
@@ -542,13 +638,15 @@ export class IncrementalMapper {
       const comp = this.component[img]!;
       const reason = this.adj[img]!.size === 0
         ? 'no verified matches with any other image'
-        : comp !== mainComp
+        : registered.length === 0
+          ? defaultReason // no model: "a separate group" would be wrong
+          : comp !== mainComp
           ? `in a separate group of ${this.componentSizes[comp]} images with no verified matches to the main model (a disconnected model; only the largest is kept)`
           : this.failReason.get(img) ?? defaultReason;
       failed.push({ name: feats[img]!.name, reason });
     }
     return {
-      model, registered, failed,
+      model, registered, failed, intrinsics: this.intrinsicsReport,
       stats: {
         registered: registered.length, total: this.n, points: this.points.size,
         meanTrackLength: this.points.size ? obsSum / this.points.size : 0,
@@ -556,6 +654,7 @@ export class IncrementalMapper {
         initialPair: init ? [feats[init[0]]!.name, feats[init[1]]!.name] : null,
         // sizes of the connected groups of images (more than one: the capture falls apart)
         groups: [...this.componentSizes].sort((a, b) => b - a),
+        minTriAngleDeg: this.minTri, parallax: this.parallax,
       },
     };
   }

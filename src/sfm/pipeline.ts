@@ -1,9 +1,9 @@
 /**
- * `r2s sfm`: features → matching → verification → incremental mapping → scale/frame, over the SfM
- * database ws/sfm/database.db (each stage cached there), writing the COLMAP model to ws/sparse/
- * (text + binary, swapped in atomically) and ws/sparse/frame.json.
+ * Structure from motion: features → matching → verification → incremental mapping → scale/frame,
+ * over an SfM database (each step cached there), writing the COLMAP model (text + binary, swapped
+ * in atomically) with frame.json. A library function on paths; the `sfm` stage (src/stages/sfm.ts)
+ * maps a workspace onto them.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Camera } from '../core/camera.js';
 import type { Priors } from '../ingest/priors.js';
@@ -11,7 +11,6 @@ import { writeColmapModel } from '../io/colmap.js';
 import { replaceDirAtomic, writeFileAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
 import { info } from '../util/log.js';
-import { Workspace } from '../pipeline/workspace.js';
 import { SfmDatabase } from './database.js';
 import { extractFeatures, defaultFeatureOptions } from './features.js';
 import { matchPairs, selectPairs, defaultMatchOptions, type MatcherKind } from './matching.js';
@@ -19,6 +18,18 @@ import { verifyPairs } from './verify.js';
 import { IncrementalMapper, defaultMapperOptions, type CameraRefine } from './mapper.js';
 import { cameraFromIntrinsics, parseIntrinsics } from './intrinsics.js';
 import { alignToGps, cameraUp, scaleByCameraHeight, type FrameInfo } from './frame.js';
+import type { IntrinsicsReport } from './selfcal.js';
+import { sfmWarnings } from './trust.js';
+
+/** Where sfm reads and writes. */
+export interface SfmPaths {
+  /** the images priors.json names */
+  imagesDir: string;
+  /** the SfM database (features, matches, verified geometry), reused across runs */
+  database: string;
+  /** the COLMAP model folder written (replaced atomically) */
+  sparseDir: string;
+}
 
 export interface SfmOptions {
   cameraHeight?: number;
@@ -28,7 +39,6 @@ export interface SfmOptions {
   maxImageSize: number;
   maxFeatures: number;
   seed: number;
-  force?: boolean;
   silent?: boolean;
   /** worker threads for features and matching */
   workers?: number;
@@ -52,50 +62,19 @@ export interface SfmSummary {
   groups: number[];
   failed: Array<{ name: string; reason: string }>;
   cameras: Array<{ id: number; model: string; params: number[] }>;
+  /** self-calibrated cameras: which intrinsics were refined, their standard deviations, why others were kept */
+  intrinsics: IntrinsicsReport[];
+  /** verified pairs a homography explains (planar / panoramic): most of them means little parallax */
+  homographicPairs: number;
+  /** minimum triangulation angle used (degrees): lowered below 1° for low-parallax captures */
+  minTriAngleDeg: number;
+  /** one line each: the model registered but may be wrong (printed by the CLI) */
+  warnings: string[];
   frame: FrameInfo;
   seconds: Record<string, number>;
 }
 
-export function readPriors(ws: Workspace): Priors {
-  if (!existsSync(ws.priorsPath)) throw new UserError(`no priors.json in ${ws.root}`, { file: ws.priorsPath, fix: `run 'r2s ingest <photos> -w ${ws.root}' first` });
-  let p: Priors;
-  try {
-    p = JSON.parse(readFileSync(ws.priorsPath, 'utf8')) as Priors;
-  } catch (e) {
-    throw new UserError(`cannot parse ${ws.priorsPath}: ${(e as Error).message}`, { file: ws.priorsPath, fix: 're-run r2s ingest' });
-  }
-  if (!Array.isArray(p.images) || p.images.length === 0) throw new UserError(`${ws.priorsPath} lists no images`, { file: ws.priorsPath, fix: 're-run r2s ingest with a folder of photos' });
-  for (const im of p.images) {
-    if (!existsSync(path.join(ws.imagesDir, im.name))) throw new UserError(`image ${im.name} listed in priors.json is missing`, { file: path.join(ws.imagesDir, im.name), fix: 're-run r2s ingest' });
-  }
-  return p;
-}
-
-/** Run SfM on a workspace as a cached stage. */
-export async function runSfmStage(root: string, opts: SfmOptions): Promise<{ skipped: boolean; summary: SfmSummary | undefined }> {
-  const ws = new Workspace(root);
-  readPriors(ws); // fail early with a clear message
-  const inputs = ['images', 'priors.json'];
-  if (opts.intrinsicsFile) inputs.push(path.resolve(opts.intrinsicsFile));
-  const r = await ws.runStage<SfmSummary>(
-    'sfm',
-    {
-      inputs,
-      options: { cameraHeight: opts.cameraHeight, intrinsics: opts.intrinsicsFile ? path.resolve(opts.intrinsicsFile) : undefined, matcher: opts.matcher, features: opts.features, maxImageSize: opts.maxImageSize, maxFeatures: opts.maxFeatures },
-      outputs: ['sparse/cameras.bin', 'sparse/images.bin', 'sparse/points3D.bin', 'sparse/frame.json'],
-      seed: opts.seed,
-      force: opts.force,
-    },
-    async () => {
-      const summary = await runSfm(ws, opts);
-      return { value: summary, summary: summary as unknown as Record<string, unknown> };
-    },
-  );
-  return { skipped: r.skipped, summary: r.value ?? (r.record.summary as SfmSummary | undefined) };
-}
-
-export async function runSfm(ws: Workspace, opts: SfmOptions): Promise<SfmSummary> {
-  const priors = readPriors(ws);
+export async function runSfm(paths: SfmPaths, priors: Priors, opts: SfmOptions): Promise<SfmSummary> {
   const seconds: Record<string, number> = {};
   let t0 = Date.now();
   const lap = (name: string) => { const t = Date.now(); seconds[name] = (t - t0) / 1000; t0 = t; };
@@ -126,9 +105,9 @@ export async function runSfm(ws: Workspace, opts: SfmOptions): Promise<SfmSummar
     imageCamera.push(c);
   }
 
-  const db = new SfmDatabase(path.join(ws.root, 'sfm', 'database.db'));
+  const db = new SfmDatabase(paths.database);
   try {
-    const images = priors.images.map((im) => ({ name: im.name, path: path.join(ws.imagesDir, im.name) }));
+    const images = priors.images.map((im) => ({ name: im.name, path: path.join(paths.imagesDir, im.name) }));
     const feats = await extractFeatures(db, images, {
       ...defaultFeatureOptions, type: opts.features, maxImageSize: opts.maxImageSize, maxFeatures: opts.maxFeatures, workers: opts.workers, silent: opts.silent,
     });
@@ -145,13 +124,14 @@ export async function runSfm(ws: Workspace, opts: SfmOptions): Promise<SfmSummar
     lap('verification');
     const verified = geoms.filter((g) => g.config !== 'degenerate').length;
     const mapper = new IncrementalMapper(
-      { feats, cameras, imageCamera, refine, pairs: sel.pairs, geoms },
+      // a focal from EXIF or --intrinsics lets a flat scene without parallax be posed; a guess does not
+      { feats, cameras, imageCamera, refine, pairs: sel.pairs, geoms, trustedFocal: known !== null || priors.images.every((im) => im.focalSource !== 'guess') },
       { ...defaultMapperOptions, maxError: 2 * maxError, seed: opts.seed, silent: opts.silent },
     );
     const res = mapper.run();
     lap('mapping');
     if (res.stats.registered === 0) {
-      throw new UserError(`sfm could not start a reconstruction: ${res.failed[0]?.reason ?? 'no images'}`, { file: ws.imagesDir, fix: 'use more overlapping photos with texture and some sideways motion between them' });
+      throw new UserError(`sfm could not start a reconstruction: ${res.failed[0]?.reason ?? 'no images'}`, { file: paths.imagesDir, fix: 'use more overlapping photos with texture and some sideways motion between them' });
     }
 
     // scale and frame
@@ -168,11 +148,14 @@ export async function runSfm(ws: Workspace, opts: SfmOptions): Promise<SfmSummar
     frame ??= { scale: 'arbitrary', method: 'none', up: cameraUp(res.model), scaleFactor: 1 };
     lap('frame');
 
-    await replaceDirAtomic(ws.sparseDir, async (dir) => {
+    await replaceDirAtomic(paths.sparseDir, async (dir) => {
       await writeColmapModel(dir, res.model, { text: true, binary: true });
       await writeFileAtomic(path.join(dir, 'frame.json'), JSON.stringify(frame, null, 2) + '\n');
     });
     lap('write');
+    const priorOf = new Map<number, { focalPx: number; source: Priors['images'][number]['focalSource'] }>();
+    priors.images.forEach((im, k) => { const id = imageCamera[k]! + 1; if (!priorOf.has(id)) priorOf.set(id, { focalPx: im.focalPx, source: im.focalSource }); });
+    const warnings = sfmWarnings({ cameras: [...res.model.cameras.values()], priors: priorOf, intrinsics: res.intrinsics, parallax: res.stats.parallax, registered: res.stats.registered, points: res.stats.points });
     const summary: SfmSummary = {
       registered: res.stats.registered,
       total: res.stats.total,
@@ -186,6 +169,10 @@ export async function runSfm(ws: Workspace, opts: SfmOptions): Promise<SfmSummar
       groups: res.stats.groups,
       failed: res.failed,
       cameras: [...res.model.cameras.values()].map((c) => ({ id: c.id, model: c.model, params: c.params.map((v) => round(v, 6)) })),
+      intrinsics: res.intrinsics.map((r) => ({ ...r, std: { focalPx: round(r.std.focalPx, 3), principalPointPx: round(r.std.principalPointPx, 3), distortionPx: round(r.std.distortionPx, 3) } })),
+      homographicPairs: res.stats.parallax.homographic,
+      minTriAngleDeg: round(res.stats.minTriAngleDeg, 3),
+      warnings,
       frame,
       seconds,
     };

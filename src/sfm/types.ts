@@ -34,6 +34,11 @@ export interface TwoViewGeometry {
   t?: number[];
   /** median triangulation angle (degrees) of the inliers, calibrated pairs */
   triAngleDeg?: number;
+  /**
+   * homography residual over epipolar residual (p90, px) on the inliers, calibrated pairs: ~1 for a
+   * pure rotation or copies of one photo (no depth to reconstruct), > 2 once there is parallax
+   */
+  parallaxRatio?: number;
 }
 
 /** An image pair by index into the image list (i < j). */

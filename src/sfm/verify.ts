@@ -10,6 +10,7 @@ import { unprojectPixel } from '../geometry/camera-model.js';
 import type { Camera } from '../core/camera.js';
 import type { SfmDatabase } from './database.js';
 import { pairId } from './matching.js';
+import { parallaxRatio } from './parallax.js';
 import type { FeatureSet, ImagePair, TwoViewGeometry } from './types.js';
 
 export interface VerifyOptions {
@@ -101,9 +102,10 @@ export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: C
     const y1 = gatherPoints(f1, inl, 2, 0), y2 = gatherPoints(f2, inl, 2, 1);
     const tri = medianTriangulationAngle(cam1, cam2, y1, y2, E.R, E.t);
     const planar = H !== null && H.numInliers > opts.homographyRatio * E.numInliers;
+    const par = H ? parallaxRatio(y1, y2, cam1, cam2, E.model, H.model).ratio : Infinity;
     return {
       config: planar ? (tri < 1 ? 'panoramic' : 'planar') : 'calibrated',
-      inliers: inl, numMatches, E: E.model, R: E.R, t: E.t, triAngleDeg: tri, ...(H ? { H: H.model } : {}),
+      inliers: inl, numMatches, E: E.model, R: E.R, t: E.t, triAngleDeg: tri, parallaxRatio: Number.isFinite(par) ? par : 1e9, ...(H ? { H: H.model } : {}),
     };
   }
   const F = estimateFundamental(x1, x2, ropts);
@@ -116,7 +118,7 @@ export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: C
 /** Verify every pair (cached). `calibrated[i]` says whether image i's intrinsics are trusted. */
 export function verifyPairs(db: SfmDatabase, feats: FeatureSet[], cams: Camera[], calibrated: boolean[], pairs: ImagePair[], matches: Uint32Array[], opts: VerifyOptions): TwoViewGeometry[] {
   const progress = new Progress('sfm: verification', pairs.length, { silent: opts.silent });
-  const optKey = JSON.stringify({ e: opts.maxError, n: opts.minInliers, h: opts.homographyRatio, s: opts.seed, v: 3 });
+  const optKey = JSON.stringify({ e: opts.maxError, n: opts.minInliers, h: opts.homographyRatio, s: opts.seed, v: 4 });
   const out: TwoViewGeometry[] = [];
   const pending: Array<[string, string, TwoViewGeometry]> = [];
   for (let p = 0; p < pairs.length; p++) {

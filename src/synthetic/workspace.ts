@@ -9,7 +9,6 @@ import { writeColmapModel } from '../io/colmap.js';
 import { emptyModel, type SparseModel } from '../core/sparse-model.js';
 import { matToQuat } from '../geometry/rotation.js';
 import type { Priors } from '../ingest/priors.js';
-import { Workspace } from '../pipeline/workspace.js';
 import { writePng } from '../scene/image-io.js';
 import { syntheticPoints, type SynthCapture } from './generate.js';
 import { buildTrainData, type TrainData } from '../scene/dataset.js';
@@ -53,10 +52,18 @@ export function captureToModel(cap: SynthCapture, which: 'given' | 'truth' = 'gi
   return model;
 }
 
-export async function writeSyntheticWorkspace(root: string, cap: SynthCapture): Promise<Workspace> {
-  const ws = new Workspace(root);
+/** Where a synthetic capture is written. */
+export interface SyntheticPaths {
+  imagesDir: string;
+  priorsPath: string;
+  sparseDir: string;
+  truthPath: string;
+}
+
+/** Write images, priors, the COLMAP model (given poses) and the truth. */
+export async function writeSyntheticCapture(cap: SynthCapture, out: SyntheticPaths): Promise<void> {
   const k = cap.intrinsics;
-  for (const im of cap.images) await writePng(path.join(ws.imagesDir, im.name), im.rgb, k.width, k.height);
+  for (const im of cap.images) await writePng(path.join(out.imagesDir, im.name), im.rgb, k.width, k.height);
   const priors: Priors = {
     version: 1,
     input: { kind: 'photos', path: 'synthetic' },
@@ -66,8 +73,8 @@ export async function writeSyntheticWorkspace(root: string, cap: SynthCapture): 
     })),
     dropped: [],
   };
-  await writeJsonAtomic(ws.priorsPath, priors);
-  await writeColmapModel(ws.sparseDir, captureToModel(cap, 'given'));
+  await writeJsonAtomic(out.priorsPath, priors);
+  await writeColmapModel(out.sparseDir, captureToModel(cap, 'given'));
   const truth: SyntheticTruth = {
     version: 1,
     options: cap.options,
@@ -75,8 +82,23 @@ export async function writeSyntheticWorkspace(root: string, cap: SynthCapture): 
     gaussians: cap.scene.count,
     images: cap.images.map((im) => ({ name: im.name, qvec: matToQuat(im.truth.R), tvec: [...im.truth.t] as [number, number, number], ev: im.ev, wb: im.wb })),
   };
-  await writeJsonAtomic(path.join(ws.root, 'synthetic-truth.json'), truth);
-  return ws;
+  await writeJsonAtomic(out.truthPath, truth);
+}
+
+/**
+ * A synthetic capture as a workspace folder, without a stage record: for tests and benches that
+ * need one quickly. (`r2s synth` — src/stages/synth.ts — is the recorded, locked form; the layout
+ * here must match src/pipeline/workspace.ts.)
+ */
+export async function writeSyntheticWorkspace(root: string, cap: SynthCapture): Promise<{ root: string }> {
+  const abs = path.resolve(root);
+  await writeSyntheticCapture(cap, {
+    imagesDir: path.join(abs, 'images'),
+    priorsPath: path.join(abs, 'priors.json'),
+    sparseDir: path.join(abs, 'sparse'),
+    truthPath: path.join(abs, 'synthetic-truth.json'),
+  });
+  return { root: abs };
 }
 
 /** TrainData straight from an in-memory capture (tests and benches skip the PNG round trip). */

@@ -25,6 +25,22 @@ export function rotationUpToY(up: [number, number, number]): number[] {
   return [0, 1, 2, 3, 4, 5, 6, 7, 8].map((i) => (i % 4 === 0 ? 1 : 0) + s * K[i]! + (1 - c) * KK[i]!);
 }
 
+/**
+ * `R` (up → +Y) followed by the yaw about +Y that turns the horizontal direction `heading` (scene
+ * frame: an object's long side, the x axis of its upright box) into +X, so the asset's extents
+ * are along its own sides. Unchanged without a heading, or when it is (nearly) vertical.
+ */
+export function headingToX(R: number[], heading?: ArrayLike<number>): number[] {
+  if (!heading) return R;
+  const h = [0, 1, 2].map((r) => R[3 * r]! * heading[0]! + R[3 * r + 1]! * heading[1]! + R[3 * r + 2]! * heading[2]!);
+  const l = Math.hypot(h[0]!, h[2]!);
+  if (!(l > 1e-6)) return R;
+  const c = h[0]! / l, s = h[2]! / l;
+  // Ry = [c 0 s; 0 1 0; −s 0 c] maps (c, ·, s) to +X
+  const Ry = [c, 0, s, 0, 1, 0, -s, 0, c];
+  return [0, 1, 2].flatMap((r) => [0, 1, 2].map((q) => Ry[3 * r]! * R[q]! + Ry[3 * r + 1]! * R[3 + q]! + Ry[3 * r + 2]! * R[6 + q]!));
+}
+
 /** q-quantile of an array (copy sorted). */
 function quantile(a: Float64Array, q: number): number {
   const s = Float64Array.from(a).sort();
@@ -41,8 +57,8 @@ export interface AssetFrame {
  * The scene→asset similarity. `trim` drops that fraction of extreme centres per side and axis
  * (stray Gaussians); the bottom is the ground plane when given, else the trimmed lowest centre.
  */
-export function assetFrame(p: GaussianParams, indices: ArrayLike<number>, up: [number, number, number], scale: number, ground?: GroundPlane, trim = 5e-4): AssetFrame {
-  const R = rotationUpToY(up);
+export function assetFrame(p: GaussianParams, indices: ArrayLike<number>, up: [number, number, number], scale: number, ground?: GroundPlane, trim = 5e-4, heading?: ArrayLike<number>): AssetFrame {
+  const R = headingToX(rotationUpToY(up), heading);
   const n = indices.length;
   const cols = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];
   for (let k = 0; k < n; k++) {

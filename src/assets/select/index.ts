@@ -7,7 +7,7 @@ export { groundPlane, gaussianCentres, heightOf, defaultGroundOptions, type Grou
 export { findObjectsAuto, defaultAutoOptions, type AutoObject, type AutoOptions } from './auto.js';
 export { selectByBox, readBoxSelection, parseBoxSpec, resolveBoxArg, boxSelectionSchema, type BoxSelection, type BoxSelectionFile, type BoxSelectOptions } from './box.js';
 export { liftMasks, defaultLiftOptions, type LiftOptions, type LiftResult, type MaskView } from './lift-masks.js';
-export { readObjectMasks, type ImageSize } from './mask-files.js';
+export { readObjectMasks, type ImageSize, type ReadMaskOptions } from './mask-files.js';
 export { maskWeightsReference, type MaskWeights } from './mask-weights-reference.js';
 export { cleanCut, defaultCleanOptions, type CleanOptions, type CleanResult } from './clean.js';
 export { uprightBox, minAreaRect, insideBox, boxMatrix, type OrientedBox, type UprightBox } from './obb.js';

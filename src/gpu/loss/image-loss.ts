@@ -1,6 +1,6 @@
 /**
  * The training loss 0.8·L1 + 0.2·(1 − SSIM) and its gradient ∂loss/∂pred on the GPU. Same
- * definition as src/scene/image-loss.ts `photoLossAndGrad` (the TypeScript reference;
+ * definition as src/scene/train/image-loss.ts `photoLossAndGrad` (the TypeScript reference;
  * test/gpu-loss.test.ts compares values, gradients and finite differences): L1 over all H×W×3
  * values, SSIM averaged over the valid 11×11 windows only (no padding) and the three channels,
  * with the separable Gaussian taps of metrics.ts.

@@ -1,5 +1,5 @@
 /**
- * Densification statistics on the GPU: the device-side twin of src/scene/densify.ts
+ * Densification statistics on the GPU: the device-side twin of src/scene/train/densify.ts
  * `GradStats.add` (the TypeScript reference; test/gpu-adam.test.ts compares them). Per Gaussian,
  * where this view's screen-space gradient norm g (pixels) is positive:
  *   sum += g·(W + H)/4   (pixel gradient → NDC gradient, as 3DGS thresholds it),  count += 1.

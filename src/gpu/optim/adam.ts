@@ -1,6 +1,6 @@
 /**
  * Adam on GPU buffers, in place: one thread per parameter element updates (param, m, v) from
- * grad. Same maths as src/scene/adam.ts `Adam.step` (the TypeScript reference; test/gpu-adam.test.ts
+ * grad. Same maths as src/scene/train/adam.ts `Adam.step` (the TypeScript reference; test/gpu-adam.test.ts
  * compares them):
  *   m ← β1·m + (1−β1)·g,  v ← β2·v + (1−β2)·g²,
  *   param ← param − lr·colScale[i mod rowSize]·(m/bc1)/(√(v/bc2) + ε),  bck = 1 − βk^t.

@@ -1,5 +1,7 @@
 /**
  * GPU Gaussian rasterizer (WGSL through WebGPU): forward and backward with data on the GPU.
+ * (Just over 400 lines: one class whose forward and backward share buffers, pipelines and the
+ * per-forward state; the kernels themselves live in the sibling modules.)
  *
  * Semantics for callers that keep parameters on the GPU (e.g. tfjs-webgpu tensors):
  *  - GaussianBuffers: f32, tightly packed, the same layout as GaussianParams (means N×3,

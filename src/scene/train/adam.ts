@@ -3,7 +3,7 @@
  * rate, as in 3DGS). Densification reshapes the parameter arrays, so the moments are reshaped by
  * the same index maps (`remap`). State is plain arrays so checkpoints restore it exactly.
  */
-import type { AdamState } from '../core/optim.js';
+import type { AdamState } from '../../core/optim.js';
 
 export class Adam {
   m: Float32Array;

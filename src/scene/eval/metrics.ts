@@ -4,7 +4,7 @@
  * padding), so a window never sees made-up border pixels; the training loss (losses.ts) uses the
  * same definition, so train and eval measure the same thing.
  */
-import { SSIM_C1, SSIM_C2, SSIM_WINDOW, gaussianTaps } from '../core/ssim.js';
+import { SSIM_C1, SSIM_C2, SSIM_WINDOW, gaussianTaps } from '../../core/ssim.js';
 
 export interface ImageF32 {
   width: number;

@@ -32,10 +32,12 @@ export function packArrays(meta: unknown, arrays: Record<string, Arr>): Uint8Arr
   return buf;
 }
 
-export function unpackArrays<M>(bytes: Uint8Array): { meta: M; arrays: Record<string, Arr> } {
+/** `metaOnly`: parse the header and skip the arrays (a caller deciding whether to load at all). */
+export function unpackArrays<M>(bytes: Uint8Array, o: { metaOnly?: boolean } = {}): { meta: M; arrays: Record<string, Arr> } {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = dv.getUint32(0, true);
   const { meta, entries } = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n))) as { meta: M; entries: Entry[] };
+  if (o.metaOnly) return { meta, arrays: {} };
   const base = Math.ceil((4 + n) / 8) * 8;
   const arrays: Record<string, Arr> = {};
   for (const e of entries) {

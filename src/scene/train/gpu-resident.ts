@@ -19,23 +19,23 @@
  * still without a CPU round trip (its parameters and moments live on the GPU too);
  * test/gpu-photometric.test.ts compares it with the trainer's tfjs path.
  */
-import type { GpuRasterizer, GaussianBuffers } from '../gpu/raster/rasterizer.js';
-import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../gpu/buffers.js';
-import { GpuImageLoss } from '../gpu/loss/image-loss.js';
-import { AdamGroupUniform, GpuAdam } from '../gpu/optim/adam.js';
-import { GpuGradStats } from '../gpu/optim/accumulate.js';
+import type { GpuRasterizer, GaussianBuffers } from '../../gpu/raster/rasterizer.js';
+import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../../gpu/buffers.js';
+import { GpuImageLoss } from '../../gpu/loss/image-loss.js';
+import { AdamGroupUniform, GpuAdam } from '../../gpu/optim/adam.js';
+import { GpuGradStats } from '../../gpu/optim/accumulate.js';
 import type { Adam } from './adam.js';
-import type { AdamState } from '../core/optim.js';
+import type { AdamState } from '../../core/optim.js';
 import type { GradStats } from './densify.js';
-import type { GaussianParams } from '../core/gaussians.js';
-import type { RasterCamera, RasterOptions } from '../core/raster.js';
-import { GpuPhotometric, applySnapshot, type PhotometricSnapshot } from '../gpu/photometric/apply.js';
-import type { PhotometricModel } from './photometric.js';
+import type { GaussianParams } from '../../core/gaussians.js';
+import type { RasterCamera, RasterOptions } from '../../core/raster.js';
+import { GpuPhotometric, applySnapshot, type PhotometricSnapshot } from '../../gpu/photometric/apply.js';
+import type { PhotometricModel } from '../photometric.js';
 
-export type ParamGroup = 'means' | 'logScales' | 'quats' | 'opacityLogits' | 'sh';
-export const PARAM_GROUPS: readonly ParamGroup[] = ['means', 'logScales', 'quats', 'opacityLogits', 'sh'];
-/** floats per Gaussian in each group (GaussianParams layout) */
-export const PARAM_ROW: Readonly<Record<ParamGroup, number>> = { means: 3, logScales: 3, quats: 4, opacityLogits: 1, sh: 48 };
+import { PARAM_GROUPS, PARAM_ROW, type ParamGroup } from './param-groups.js';
+
+// the parameter-group table lives in train/param-groups.ts; re-exported for this module's users
+export { PARAM_GROUPS, PARAM_ROW, type ParamGroup };
 
 export interface ResidentSnapshot {
   params: GaussianParams;
@@ -170,7 +170,7 @@ export class GpuResidentTrainState {
       logScales: make('res-logscales', params.logScales, n * 3),
       quats: make('res-quats', params.quats, n * 4),
       opacityLogits: make('res-opacity', params.opacityLogits, n),
-      sh: make('res-sh', params.sh, n * 48),
+      sh: make('res-sh', params.sh, n * PARAM_ROW.sh),
     };
     const groups = {} as Record<ParamGroup, GroupState>;
     for (const k of PARAM_GROUPS) {

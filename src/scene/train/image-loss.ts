@@ -9,7 +9,7 @@
  * ∂S/∂x(p) = Σ_windows w(p − c)·(∂S/∂μx + 2x(p)·∂S/∂Sxx + y(p)·∂S/∂Sxy), i.e. three maps over
  * window centres scattered back through the same separable Gaussian.
  */
-import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../core/ssim.js';
+import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../../core/ssim.js';
 
 export interface LossResult {
   loss: number;

@@ -15,9 +15,9 @@
  * not J). Residuals use the trainer's prediction (photometric model included) and Huber weights,
  * so pixels the scene does not yet explain (disocclusions, specular spots) do not pull the camera.
  */
-import type { RasterCamera } from '../core/raster.js';
-import { choleskySolve } from '../geometry/linalg.js';
-import { expSO3, matMul3, matVec3 } from '../geometry/rotation.js';
+import type { RasterCamera } from '../../core/raster.js';
+import { choleskySolve } from '../../geometry/linalg.js';
+import { expSO3, matMul3, matVec3 } from '../../geometry/rotation.js';
 
 /** Number of unknowns per view in a ViewSystem: ω (3), v (3), focal scale (1). */
 export const VIEW_PARAMS = 7;

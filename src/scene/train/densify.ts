@@ -1,5 +1,5 @@
 /**
- * Adaptive density control. Two strategies:
+ * Adaptive density control operations (the strategies that schedule them: train/strategy-*.ts).
  *  - 3DGS default: accumulate each Gaussian's screen-space gradient norm over the views that see
  *    it; every `densifyEvery` steps clone small Gaussians and split large ones whose mean gradient
  *    exceeds the threshold, prune transparent and oversized ones; reset opacities periodically.
@@ -9,11 +9,11 @@
  * Each operation returns the new parameters plus, per new row, the old row its Adam moments come
  * from (−1: fresh zeros — 3DGS gives new Gaussians zero moments).
  */
-import type { GaussianParams } from '../core/gaussians.js';
-import { allocGaussians, gatherGaussians, logit, sigmoid } from './gaussians.js';
-import { SH_COEFFS } from '../core/gaussians.js';
-import { quatToMat } from '../geometry/rotation.js';
-import type { Rng } from '../util/rng.js';
+import type { GaussianParams } from '../../core/gaussians.js';
+import { allocGaussians, gatherGaussians, logit, sigmoid } from '../gaussians.js';
+import { SH_COEFFS } from '../../core/gaussians.js';
+import { quatToMat } from '../../geometry/rotation.js';
+import type { Rng } from '../../util/rng.js';
 
 export class GradStats {
   sum: Float32Array;
@@ -56,11 +56,11 @@ export interface DensifyOptions {
   minOpacity: number; // 0.005
   /** prune Gaussians larger than 0.1 × extent (3DGS does so after the first opacity reset) */
   pruneBig: boolean;
+  /** prune size threshold, × extent (default 0.1) */
+  pruneBigFactor?: number;
   /** never grow past this count (0 = unlimited) */
   maxCount?: number;
 }
-
-export const defaultDensify = { gradThreshold: 0.0002, percentDense: 0.01, minOpacity: 0.005 };
 
 export function densifyAndPrune(g: GaussianParams, stats: GradStats, o: DensifyOptions, rng: Rng): Restructure {
   const n = g.count;
@@ -70,7 +70,7 @@ export function densifyAndPrune(g: GaussianParams, stats: GradStats, o: DensifyO
   const splitRows: number[] = [];
   let budget = o.maxCount && o.maxCount > 0 ? o.maxCount - n : Infinity;
   let pruned = 0;
-  const bigWorld = 0.1 * o.extent;
+  const bigWorld = (o.pruneBigFactor ?? 0.1) * o.extent;
   for (let i = 0; i < n; i++) {
     const avg = stats.count[i]! > 0 ? stats.sum[i]! / stats.count[i]! : 0;
     const maxScale = Math.exp(Math.max(g.logScales[i * 3]!, g.logScales[i * 3 + 1]!, g.logScales[i * 3 + 2]!));
@@ -161,7 +161,7 @@ function sampleByWeight(w: Float64Array, k: number, rng: Rng): number[] {
  * by opacity, then add up to 5 % new ones (within `cap`) the same way. A Gaussian shared by n
  * copies gets opacity 1 − (1 − o)^(1/n), so the rendered coverage stays about the same.
  */
-export function mcmcRelocateAndGrow(g: GaussianParams, cap: number, minOpacity: number, rng: Rng): Restructure {
+export function mcmcRelocateAndGrow(g: GaussianParams, cap: number, minOpacity: number, rng: Rng, growthRate = 0.05): Restructure {
   const n = g.count;
   const op = new Float64Array(n);
   const dead: number[] = [];
@@ -171,7 +171,7 @@ export function mcmcRelocateAndGrow(g: GaussianParams, cap: number, minOpacity: 
   }
   const alive = new Float64Array(n);
   for (let i = 0; i < n; i++) alive[i] = op[i]! >= minOpacity ? op[i]! : 0;
-  const grow = Math.max(0, Math.min(cap - n, Math.floor(0.05 * n)));
+  const grow = Math.max(0, Math.min(cap - n, Math.floor(growthRate * n)));
   const targets = sampleByWeight(alive, dead.length + grow, rng);
   if (targets.length === 0) return { params: g, momentSrc: Int32Array.from({ length: n }, (_, i) => i), cloned: 0, split: 0, pruned: 0, relocated: 0 };
   const copies = new Map<number, number>();

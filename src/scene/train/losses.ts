@@ -2,8 +2,8 @@
  * Differentiable training losses on tfjs tensors: L = 0.8·L1 + 0.2·(1 − SSIM) (3DGS), with SSIM
  * defined exactly as in metrics.ts (11×11 Gaussian window, valid windows only).
  */
-import { tf } from './tf.js';
-import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../core/ssim.js';
+import { tf } from '../tf.js';
+import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../../core/ssim.js';
 
 let filters: { h: tf.Tensor4D; v: tf.Tensor4D } | null = null;
 

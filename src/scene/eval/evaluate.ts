@@ -4,15 +4,15 @@
  * image's left half (scene, vignetting and response frozen) and the score is taken on the right
  * half only — the protocol of NeRF-W / ADOP-style evaluations.
  */
-import type { GaussianParams } from '../core/gaussians.js';
-import type { RasterCamera } from '../core/raster.js';
-import { defaultRasterOptions } from '../core/raster.js';
-import type { RasterBackend } from './backend.js';
-import { tf } from './tf.js';
+import type { GaussianParams } from '../../core/gaussians.js';
+import type { RasterCamera } from '../../core/raster.js';
+import { defaultRasterOptions } from '../../core/raster.js';
+import type { RasterBackend } from '../backend.js';
+import { tf } from '../tf.js';
 import { psnr, ssim } from './metrics.js';
-import { PhotometricModel, applyPhotometric, radius2 } from './photometric.js';
-import { Adam } from './adam.js';
-import type { TrainView } from './dataset.js';
+import { PhotometricModel, applyPhotometric, radius2 } from '../photometric.js';
+import { Adam } from '../train/adam.js';
+import type { TrainView } from '../dataset.js';
 
 export interface EvalViewResult {
   name: string;

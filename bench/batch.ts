@@ -25,7 +25,7 @@ const root = path.resolve(here, '..');
 const CLI = ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
 const sections = process.argv.slice(2);
 const want = (s: string) => sections.length === 0 || sections.includes(s);
-const out: Record<string, unknown> = { machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`, date: new Date().toISOString() };
+const out: Record<string, unknown> = { machine: `${os.cpus().length} cores, ${os.cpus()[0]?.model ?? ''}`, date: new Date().toISOString(), loadAvgAtStart: os.loadavg().map((x) => +x.toFixed(1)) };
 
 function noopJobs(captures: number, stages: number): JobSpec[] {
   const jobs: JobSpec[] = [];

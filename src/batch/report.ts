@@ -25,7 +25,10 @@ export interface CaptureReport {
   registered?: number;
   psnr?: number;
   ssim?: number;
+  /** assets extracted (the extract job's result, else the workspace's assets/catalog.json) */
   assets?: number;
+  /** objects extract --auto found on the ground (listed, or extracted with --all / --pick) */
+  assetsFound?: number;
   /** thumbnails, relative to the output root */
   thumbnails: string[];
 }
@@ -55,6 +58,7 @@ export function buildReport(p: Pipeline, backend: string, states: readonly JobSt
       seconds,
       totalSeconds: round(Object.values(seconds).reduce((a, b) => a + b, 0)),
       ...figures(c.workspace),
+      ...extractFigures(jobs.find((j) => j.stage === 'extract' && j.status === 'done')?.result),
       thumbnails: thumbnails(c.workspace).map((t) => path.relative(p.output, t)),
     };
   });
@@ -102,6 +106,15 @@ function figures(ws: string): Pick<CaptureReport, 'images' | 'registered' | 'psn
   return out;
 }
 
+/** What the extract job reported: the assets it wrote (the library may be outside the workspace) and the objects --auto found. */
+function extractFigures(result: Record<string, unknown> | undefined): Pick<CaptureReport, 'assets' | 'assetsFound'> {
+  if (!result) return {};
+  const out: Pick<CaptureReport, 'assets' | 'assetsFound'> = {};
+  if (Array.isArray(result.assets)) out.assets = result.assets.length;
+  if (Array.isArray(result.candidates)) out.assetsFound = result.candidates.length;
+  return out;
+}
+
 /** Up to three pictures: asset thumbnails, else held-out renders, else the first input image. */
 function thumbnails(ws: string): string[] {
   const pngs = (dir: string, re = /\.(png|jpe?g|webp)$/i) => (existsSync(dir) ? readdirSync(dir).filter((f) => re.test(f)).sort().map((f) => path.join(dir, f)) : []);
@@ -124,7 +137,7 @@ function renderHtml(r: BatchReport): string {
       const thumbs = c.thumbnails.map((t) => `<a href="${esc(t)}"><img src="${esc(t)}" alt="${esc(path.basename(t))}"></a>`).join('');
       const status = c.status === 'failed' ? `<b class="bad">failed</b> at ${esc(c.failedStage)}<div class="err">${esc(c.error)}</div>` : `<b class="${c.status === 'done' ? 'ok' : ''}">${esc(c.status)}</b>`;
       const reg = c.registered !== undefined ? `${c.registered}${c.images !== undefined ? ` / ${c.images}` : ''}` : c.images !== undefined ? `– / ${c.images}` : '';
-      return `<tr><td><a href="${esc(c.workspace)}/">${esc(c.capture)}</a><div class="src">${esc(c.input)}</div></td><td>${status}</td>${times}<td class="num">${c.totalSeconds} s</td><td class="num">${reg}</td><td class="num">${c.psnr ?? ''}</td><td class="num">${c.assets ?? ''}</td><td class="thumbs">${thumbs}</td></tr>`;
+      return `<tr><td><a href="${esc(c.workspace)}/">${esc(c.capture)}</a><div class="src">${esc(c.input)}</div></td><td>${status}</td>${times}<td class="num">${c.totalSeconds} s</td><td class="num">${reg}</td><td class="num">${c.psnr ?? ''}</td><td class="num">${c.assets ?? ''}${c.assetsFound !== undefined && c.assetsFound !== c.assets ? ` <span class="src">(${c.assetsFound} found)</span>` : ''}</td><td class="thumbs">${thumbs}</td></tr>`;
     })
     .join('\n');
   return `<!doctype html>

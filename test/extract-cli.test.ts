@@ -37,7 +37,7 @@ interface Run { code: number; stdout: string; stderr: string; json: any }
 /** `r2s ...` as a child process (cwd: the temp folder, so ./assets would land there). */
 function r2s(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), ...args], { cwd: tmp, env: { ...process.env, R2S_QUIET: '1' } });
+    const p = spawn(process.execPath, [path.join(root, 'bin/r2s.mjs'), ...args], { cwd: tmp, env: { ...process.env, R2S_QUIET: '1' } });
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => (stdout += String(d)));
     p.stderr.on('data', (d) => (stderr += String(d)));

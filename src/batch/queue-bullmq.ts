@@ -212,4 +212,4 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
-export type { RedisConnection };
+

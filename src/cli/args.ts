@@ -63,8 +63,3 @@ export function num(value: unknown, name: string, def?: number): number {
   if (!Number.isFinite(n)) throw new UserError(`--${name} must be a number, got '${String(value)}'`);
   return n;
 }
-
-export function requireWorkspace(value: unknown, fix = 'pass -w <workspace-dir>'): string {
-  if (typeof value !== 'string' || !value) throw new UserError('no workspace given', { fix });
-  return value;
-}

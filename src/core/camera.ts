@@ -36,7 +36,7 @@ export interface Pinhole {
 }
 
 /** Pinhole intrinsics of any model (distortion ignored): fx, fy, cx, cy. */
-export function pinholeOf(cam: Camera): { fx: number; fy: number; cx: number; cy: number } {
+export function pinholeOf(cam: Camera): Omit<Pinhole, 'width' | 'height'> {
   const p = cam.params;
   switch (cam.model) {
     case 'SIMPLE_PINHOLE':

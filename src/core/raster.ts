@@ -6,6 +6,7 @@
  * Conventions: camera pose world-to-camera (x_cam = R·X + t, R row-major), OpenCV axes, pixel
  * centres at +0.5, images row-major from the top-left.
  */
+import type { Pinhole } from './camera.js';
 
 /** Compositing: a Gaussian contributes to a pixel only with alpha ≥ ALPHA_MIN ... */
 export const ALPHA_MIN = 1 / 255;
@@ -14,13 +15,7 @@ export const ALPHA_MAX = 0.99;
 /** ... and a pixel stops once its transmittance falls below T_MIN. */
 export const T_MIN = 1e-4;
 
-export interface RasterCamera {
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
+export interface RasterCamera extends Pinhole {
   /** world-to-camera rotation, row-major 3×3 */
   R: ArrayLike<number>;
   /** world-to-camera translation */
@@ -79,13 +74,7 @@ export interface RasterUpstream {
   depth?: Float32Array;
 }
 
-export interface PreparedCamera {
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
+export interface PreparedCamera extends Pinhole {
   R: number[];
   t: number[];
   /** camera centre in world coordinates, −Rᵀt */

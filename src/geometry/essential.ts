@@ -176,12 +176,6 @@ function polish(M0: Float64Array, v: number[]): number[] {
 function evalAsc(c: number[], x: number): number { let v = 0; for (let i = c.length - 1; i >= 0; i--) v = v * x + c[i]!; return v; }
 function cross(a: number[], b: number[]): number[] { return [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!]; }
 
-/** E = [t]× R for x_cam2 = R x_cam1 + t. */
-export function essentialFromPose(R: readonly number[], t: readonly number[]): number[] {
-  const tx = [0, -t[2]!, t[1]!, t[2]!, 0, -t[0]!, -t[1]!, t[0]!, 0];
-  return matMul(tx, R, 3, 3, 3);
-}
-
 /** The four (R, t) decompositions of E (t unit). */
 export function decomposeEssential(E: readonly number[]): Array<{ R: number[]; t: number[] }> {
   const { U, V } = svd(E, 3, 3);

@@ -266,10 +266,6 @@ export function invert3(m: ArrayLike<number>, out: Float64Array | number[]): boo
   return true;
 }
 
-export function cross3(a: ArrayLike<number>, b: ArrayLike<number>): [number, number, number] {
-  return [a[1]! * b[2]! - a[2]! * b[1]!, a[2]! * b[0]! - a[0]! * b[2]!, a[0]! * b[1]! - a[1]! * b[0]!];
-}
-
 /** Product of m×k and k×n row-major matrices. */
 export function matMul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): number[] {
   const r = new Array<number>(m * n).fill(0);

@@ -5,6 +5,7 @@
  * tests use it without three.js.
  */
 import { quatToMat, matToQuat, cameraCenter, type Vec3 } from './rotation.js';
+import type { Pinhole } from '../core/camera.js';
 import { symmetricEigen } from './linalg.js';
 
 export interface ThreePose {
@@ -37,14 +38,7 @@ export function colmapToThreePose(qvec: readonly number[], tvec: readonly number
   };
 }
 
-export interface PinholeIntrinsics {
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
-}
+export type PinholeIntrinsics = Pinhole;
 
 /**
  * OpenGL projection matrix (column-major) that reproduces a pinhole camera's pixels exactly,

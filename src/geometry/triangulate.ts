@@ -55,3 +55,20 @@ export function triangulateDepths(R: ArrayLike<number>, t: ArrayLike<number>, u1
   out[0] = d1 * u1; out[1] = d1 * v1; out[2] = d1; out[3] = d2;
   return true;
 }
+
+/** Widest angle (degrees) at X between the rays to any two of the centres. */
+export function maxAngleDeg(centres: number[][], X: readonly number[]): number {
+  let best = 0;
+  const dirs = centres.map((c) => {
+    const d = [c[0]! - X[0]!, c[1]! - X[1]!, c[2]! - X[2]!];
+    const n = Math.hypot(d[0]!, d[1]!, d[2]!) || 1;
+    return [d[0]! / n, d[1]! / n, d[2]! / n];
+  });
+  for (let a = 0; a < dirs.length; a++) {
+    for (let b = a + 1; b < dirs.length; b++) {
+      const c = dirs[a]![0]! * dirs[b]![0]! + dirs[a]![1]! * dirs[b]![1]! + dirs[a]![2]! * dirs[b]![2]!;
+      best = Math.max(best, (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI);
+    }
+  }
+  return best;
+}

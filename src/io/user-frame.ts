@@ -108,8 +108,3 @@ export function applyUserFrame(f: UserFrame | null, p: Vec3): Vec3 {
     s * (R[6]! * d[0]! + R[7]! * d[1]! + R[8]! * d[2]!),
   ];
 }
-
-/** A length in scene units → metres (or scene units when no scale was set). */
-export function applyUserScale(f: UserFrame | null, length: number): number {
-  return length * userScale(f);
-}

@@ -27,19 +27,6 @@ let handlersInstalled = false;
 /** The lock file of a workspace folder. */
 export const lockFileOf = (root: string) => path.join(path.resolve(root), '.r2s.lock');
 
-/**
- * Take the workspace lock (the folder must exist), run `fn`, release it. `command` is what the
- * holder is doing, for the message another process prints ("r2s train").
- */
-export async function withWorkspaceLock<T>(root: string, command: string, fn: () => Promise<T>): Promise<T> {
-  const release = acquireWorkspaceLock(root, command);
-  try {
-    return await fn();
-  } finally {
-    release();
-  }
-}
-
 /** Take the lock; returns the release function. */
 export function acquireWorkspaceLock(root: string, command: string): () => void {
   const file = lockFileOf(root);
@@ -66,11 +53,6 @@ export function acquireWorkspaceLock(root: string, command: string): () => void 
   }
   const other = readLock(file);
   throw other ? inUse(root, other) : new UserError(`workspace ${root}: cannot take the lock ${file}`, { file, fix: 'run again' });
-}
-
-/** Who holds the lock of `root`, if anyone (alive or not). */
-export function readWorkspaceLock(root: string): LockInfo | null {
-  return readLock(lockFileOf(root));
 }
 
 function tryCreate(file: string, info: LockInfo): boolean {

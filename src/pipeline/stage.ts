@@ -73,13 +73,6 @@ export function defineStage<S extends z.ZodObject, R extends object>(spec: Stage
   return spec;
 }
 
-/** The options a record keeps by default: every option that is not volatile. */
-export function recordedOptions(spec: StageSpec, options: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const f of optionFields(spec.options)) if (!f.meta.volatile && options[f.key] !== undefined) out[f.key] = options[f.key];
-  return out;
-}
-
 /**
  * Validate plain options (from a command line — strings —, a YAML pipeline or a queue job) against
  * a stage's schema: typed options with defaults applied, or a UserError whose one line names the

@@ -249,11 +249,6 @@ export function readPriors(ws: Workspace | string): Priors {
   return (typeof ws === 'string' ? new Workspace(ws) : ws).readPriors();
 }
 
-/** The COLMAP model folder of a workspace, or an error saying to run sfm or import first. */
-export function sparseDirOf(ws: Workspace): string {
-  return ws.sparseModelDir();
-}
-
 function readJsonOrNull<T>(file: string): T | null {
   if (!existsSync(file)) return null;
   try {

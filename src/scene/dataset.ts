@@ -5,22 +5,16 @@
  */
 import type { InitPoints } from './gaussians.js';
 import { cameraCenter, quatToMat } from '../geometry/rotation.js';
-import { pinholeOf } from '../core/camera.js';
+import { pinholeOf, type Pinhole } from '../core/camera.js';
 import { type SparseModel } from '../core/sparse-model.js';
 
-export interface TrainView {
+export interface TrainView extends Pinhole {
   index: number;
   name: string;
   imageId: number;
   cameraId: number;
   /** index into TrainData.cameraIds */
   camIdx: number;
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
   R: number[];
   t: number[];
   /** H×W×3 in [0, 1] */

@@ -213,12 +213,3 @@ export function applyPhotometric(rgb: tf.Tensor3D, p: PhotometricTensors, r2: tf
     return responseCurve(lin, p.resp) as tf.Tensor3D;
   });
 }
-
-/** λ·Σ p² over one image's parameters (the anchor image's exposure and WB are excluded). */
-export function photometricRegularizer(p: PhotometricTensors, weight: number, anchored: boolean): tf.Scalar {
-  return tf.tidy(() => {
-    let s = p.vig.square().sum().add(p.resp.square().sum());
-    if (!anchored) s = s.add(p.ev.square().sum()).add(p.wb.square().sum());
-    return s.mul(weight) as tf.Scalar;
-  });
-}

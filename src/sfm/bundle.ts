@@ -4,6 +4,8 @@
  * fine up to a few hundred images), analytic Jacobians, and a robust loss (Huber / Cauchy) applied
  * by iteratively reweighted least squares. Poses are world-to-camera (COLMAP): x_cam = R X + t;
  * rotations are updated on the left, R ← exp(δω) R.
+ * (Over 400 lines on purpose: one LM solver whose normal-equation build, Schur elimination and
+ * covariance share index layouts; the projection Jacobians are already in projection-jacobian.ts.)
  */
 import type { CameraModelName } from '../core/camera.js';
 import { JAC_INTR, JAC_STRIDE, MAX_PARAMS, projectWithJacobian, refinedParams } from './projection-jacobian.js';

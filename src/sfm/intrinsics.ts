@@ -5,13 +5,9 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { UserError } from '../util/errors.js';
-import type { Camera } from '../core/camera.js';
+import type { Camera, Pinhole } from '../core/camera.js';
 
-export interface KnownIntrinsics {
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
+export interface KnownIntrinsics extends Omit<Pinhole, 'width' | 'height'> {
   k1?: number;
   k2?: number;
 }

@@ -22,9 +22,5 @@ export async function loadStage(name: string): Promise<StageSpec | undefined> {
   return Object.hasOwn(loaders, name) ? loaders[name]!() : undefined;
 }
 
-export async function loadAllStages(): Promise<StageSpec[]> {
-  return Promise.all(stageNames.map((n) => loaders[n]!()));
-}
-
 /** Runs stages of this catalog (follows `after`, refreshes stale stages by name). */
 export const lazyRunner = createRunner(loadStage);

@@ -36,10 +36,14 @@ export const sfmStage = defineStage({
     };
   },
   async run(ws, o, ctx): Promise<SfmSummary> {
-    return runSfm({ imagesDir: ws.imagesDir, database: ws.sfmDatabasePath, sparseDir: ws.sparseDir }, ws.readPriors(), {
+    const summary = await runSfm({ imagesDir: ws.imagesDir, database: ws.sfmDatabasePath, sparseDir: ws.sparseDir }, ws.readPriors(), {
       ...o,
       intrinsicsFile: o.intrinsics,
       silent: ctx.silent,
     });
+    // a model that registered but may be wrong says so, one `warning: …` line each (the --json
+    // result carries them too, as summary.warnings)
+    for (const w of summary.warnings) ctx.log.warn(w);
+    return summary;
   },
 });

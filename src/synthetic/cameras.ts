@@ -3,6 +3,7 @@
  * centre, OpenCV axes (x right, y down, z forward), world z up.
  */
 import type { Mat3, Vec3 } from '../geometry/rotation.js';
+import type { Pinhole } from '../core/camera.js';
 import { Rng } from '../util/rng.js';
 
 export interface SynthView {
@@ -10,14 +11,8 @@ export interface SynthView {
   t: Vec3;
 }
 
-export interface SynthIntrinsics {
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
-}
+/** Intrinsics of the synthetic camera (one for all views). */
+export type SynthIntrinsics = Pinhole;
 
 export function lookAt(eye: Vec3, target: Vec3, up: Vec3 = [0, 0, 1]): SynthView {
   const f = normalize([target[0] - eye[0], target[1] - eye[1], target[2] - eye[2]]);

@@ -20,10 +20,6 @@ export class UserError extends Error {
   }
 }
 
-export function isUserError(e: unknown): e is UserError {
-  return e instanceof UserError;
-}
-
 /**
  * What a file-system error code means to a user, and what to do about it. Node reports these as
  * "EROFS: read-only file system, open '…'" — accurate, but neither says which of our paths nor
@@ -85,15 +81,6 @@ export function fsError(e: unknown, file?: string): unknown {
   const op = err.syscall ? ` (${err.syscall})` : '';
   const msg = where ? `${where}: ${info.what}${op}` : `${info.what}${op}`;
   return new UserError(msg, { file: where, fix: info.fix, cause: e });
-}
-
-/** Run `fn`, turning file-system errors into one-line UserErrors (see `fsError`). */
-export async function withFsErrors<T>(fn: () => Promise<T>, file?: string): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw fsError(e, file);
-  }
 }
 
 /** Message of any thrown value, without a stack; fs errors name the path and the fix. */

@@ -25,18 +25,6 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   }
 }
 
-export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
-  mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = tmpSibling(target);
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, target);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {
   await writeFileAtomic(target, JSON.stringify(value, null, 2) + '\n');
 }
@@ -59,10 +47,6 @@ export async function replaceDirAtomic(target: string, build: (tmpDir: string) =
   if (old) await fs.rename(target, old);
   await fs.rename(tmp, target);
   if (old) await fs.rm(old, { recursive: true, force: true });
-}
-
-export async function readJson<T>(file: string): Promise<T> {
-  return JSON.parse(await fs.readFile(file, 'utf8')) as T;
 }
 
 /** sha256 of a file's bytes (hex). */

@@ -2,6 +2,7 @@
  * What the viewer page fetches from `r2s view`'s server. Shared by the server (Node) and the page
  * (viewer/, bundled by Vite), so both sides agree on one shape.
  */
+import type { Pinhole } from '../core/camera.js';
 
 export type SplatFormat = 'ply' | 'spz' | 'splat';
 
@@ -53,15 +54,9 @@ export interface ViewerUserFrame {
 }
 
 /** One capture camera, with COLMAP pose and pinhole intrinsics. */
-export interface ViewerCamera {
+export interface ViewerCamera extends Pinhole {
   id: number;
   name: string;
-  width: number;
-  height: number;
-  fx: number;
-  fy: number;
-  cx: number;
-  cy: number;
   /** world-to-camera rotation, quaternion (w, x, y, z) */
   qvec: [number, number, number, number];
   /** world-to-camera translation */

@@ -102,9 +102,10 @@ export async function meshFromGaussians(
   const cams = [...orbitViews(center, radius, o.views, b.min[1]), ...captureViews(captureCams, center, radius, o.views)];
   const views: ViewRender[] = [];
   const shown = subsampleForRender(params, o.maxRenderGaussians);
-  for (const cam of cams) views.push(await renderView(backend, shown, cam, shown === params ? o.shDegree : 0));
-  lap('render');
   const grid = createGrid(b, o.tsdf);
+  const frontMargin = Number(process.env.FM ?? 0) * grid.voxel;
+  for (const cam of cams) views.push(await renderView(backend, shown, cam, shown === params ? o.shDegree : 0, { frontMargin }));
+  lap('render');
   for (const v of views) integrate(grid, v, o.tsdf);
   lap('tsdf');
   const raw = marchingCubes(finalizeField(grid, o.tsdf));

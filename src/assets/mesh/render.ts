@@ -40,16 +40,96 @@ export async function defaultBackend(): Promise<RasterBackend> {
   throw new Error('no rasterizer backend factory found in src/scene');
 }
 
-export async function renderView(backend: RasterBackend, params: GaussianParams, cam: RasterCamera, shDegree: number, minAlpha = 0.95): Promise<ViewRender> {
-  const pass = await backend.render(params, cam, { ...defaultRasterOptions, shDegree, background: [0, 0, 0] });
+export interface RenderViewOptions {
+  /** depth only where alpha reaches this (default 0.95) */
+  minAlpha: number;
+  /**
+   * Depth of the front layer only (default 0 = off): after a first render, the Gaussians whose
+   * centre lies more than this far (scene units) behind the front surface seen at their pixel are
+   * dropped and the view rendered again for depth. Expected depth Σwz/α mixes every layer a ray
+   * crosses; where the front surface is not fully opaque (gaps between sparse splats, their soft
+   * rims) the back of the object pulls the depth far inside it, and the TSDF would carve a cavity
+   * there. Coverage (alpha) and colour stay those of the full render.
+   */
+  frontMargin: number;
+}
+
+export async function renderView(backend: RasterBackend, params: GaussianParams, cam: RasterCamera, shDegree: number, opts: Partial<RenderViewOptions> = {}): Promise<ViewRender> {
+  const o: RenderViewOptions = { minAlpha: 0.95, frontMargin: 0, ...opts };
+  const ro = { ...defaultRasterOptions, shDegree, background: [0, 0, 0] as [number, number, number] };
+  const pass = await backend.render(params, cam, ro);
+  let rgb: Float32Array, alpha: Float32Array, sum: Float32Array;
   try {
-    const { rgb, alpha, depth: sum } = pass.out;
-    const depth = new Float32Array(alpha.length);
-    for (let i = 0; i < alpha.length; i++) depth[i] = alpha[i]! >= minAlpha ? sum[i]! / alpha[i]! : NaN;
-    return { cam, rgb: Float32Array.from(rgb), alpha: Float32Array.from(alpha), depth: medianDepth(erodeDepth(depth, cam.width, cam.height), cam.width, cam.height) };
+    rgb = Float32Array.from(pass.out.rgb);
+    alpha = Float32Array.from(pass.out.alpha);
+    sum = Float32Array.from(pass.out.depth);
   } finally {
     pass.dispose();
   }
+  const W = cam.width, H = cam.height;
+  let frontAlpha = alpha, frontSum = sum;
+  if (o.frontMargin > 0) {
+    const front = frontLayer(params, cam, alpha, sum, o.frontMargin);
+    if (front.count < params.count) {
+      const p2 = await backend.render(front, cam, { ...ro, shDegree: 0 });
+      try {
+        frontAlpha = Float32Array.from(p2.out.alpha);
+        frontSum = Float32Array.from(p2.out.depth);
+      } finally {
+        p2.dispose();
+      }
+    }
+  }
+  const depth = new Float32Array(alpha.length);
+  for (let i = 0; i < alpha.length; i++) depth[i] = alpha[i]! >= o.minAlpha && frontAlpha[i]! >= 0.5 ? frontSum[i]! / frontAlpha[i]! : NaN;
+  return { cam, rgb, alpha, depth: medianDepth(erodeDepth(depth, W, H), W, H) };
+}
+
+/**
+ * The Gaussians not hidden behind the front surface: those whose centre projects outside the
+ * covered pixels, or lies at most `margin` behind the nearest front depth around its pixel (3×3
+ * minimum of the expected depth where alpha ≥ 0.5 — expected depth errs towards the back, the
+ * minimum finds the front layer).
+ */
+export function frontLayer(p: GaussianParams, cam: RasterCamera, alpha: Float32Array, sum: Float32Array, margin: number): GaussianParams {
+  const W = cam.width, H = cam.height;
+  const d = new Float32Array(W * H).fill(Infinity);
+  for (let i = 0; i < d.length; i++) if (alpha[i]! >= 0.5) d[i] = sum[i]! / alpha[i]!;
+  const near = new Float32Array(W * H);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) {
+    let m = Infinity;
+    for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx, yy = y + dy;
+      if (xx >= 0 && yy >= 0 && xx < W && yy < H) m = Math.min(m, d[yy * W + xx]!);
+    }
+    near[y * W + x] = m;
+  }
+  const R = cam.R, t = cam.t;
+  const keep: number[] = [];
+  for (let i = 0; i < p.count; i++) {
+    const X = p.means[3 * i]!, Y = p.means[3 * i + 1]!, Z = p.means[3 * i + 2]!;
+    const z = R[6]! * X + R[7]! * Y + R[8]! * Z + t[2]!;
+    if (z > 1e-6) {
+      const u = Math.floor((cam.fx * (R[0]! * X + R[1]! * Y + R[2]! * Z + t[0]!)) / z + cam.cx);
+      const v = Math.floor((cam.fy * (R[3]! * X + R[4]! * Y + R[5]! * Z + t[1]!)) / z + cam.cy);
+      if (u >= 0 && v >= 0 && u < W && v < H && z > near[v * W + u]! + margin) continue;
+    }
+    keep.push(i);
+  }
+  return gather(p, keep);
+}
+
+function gather(p: GaussianParams, idx: number[]): GaussianParams {
+  const m = idx.length, S = p.sh.length / Math.max(1, p.count);
+  const out: GaussianParams = { count: m, means: new Float32Array(3 * m), logScales: new Float32Array(3 * m), quats: new Float32Array(4 * m), opacityLogits: new Float32Array(m), sh: new Float32Array(S * m) };
+  idx.forEach((i, k) => {
+    out.means.set(p.means.subarray(3 * i, 3 * i + 3), 3 * k);
+    out.logScales.set(p.logScales.subarray(3 * i, 3 * i + 3), 3 * k);
+    out.quats.set(p.quats.subarray(4 * i, 4 * i + 4), 4 * k);
+    out.opacityLogits[k] = p.opacityLogits[i]!;
+    out.sh.set(p.sh.subarray(S * i, S * i + S), S * k);
+  });
+  return out;
 }
 
 /**

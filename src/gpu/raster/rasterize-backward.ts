@@ -311,4 +311,4 @@ export class RasterizeBackwardStage {
   }
 }
 
-export { NGRAD };
+

@@ -416,4 +416,4 @@ function checkParams(p: GaussianParams): void {
   }
 }
 
-export { STORAGE, COPY_SRC, COPY_DST };
+export { COPY_DST };

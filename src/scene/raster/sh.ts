@@ -12,11 +12,6 @@ export const SH_C3 = [
   -0.5900435899266435,
 ] as const;
 
-/** Number of coefficients used per channel for a degree. */
-export function shCoeffCount(degree: number): number {
-  return (degree + 1) * (degree + 1);
-}
-
 /** Basis values Y_k(x, y, z) for k < (degree+1)², written into out[0..15] (rest zeroed). */
 export function shBasis(degree: number, x: number, y: number, z: number, out: Float64Array): void {
   out.fill(0);

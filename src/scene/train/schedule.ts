@@ -64,15 +64,6 @@ export function scaledSchedule(iterations: number): StepSchedule {
   };
 }
 
-/** Is densification due after `step` (1-based count of completed steps)? */
-export function densifyDue(step: number, s: StepSchedule): boolean {
-  return step >= s.densifyFrom && step <= s.densifyUntil && step % s.densifyEvery === 0;
-}
-
-export function opacityResetDue(step: number, s: StepSchedule): boolean {
-  return s.opacityResetEvery > 0 && step % s.opacityResetEvery === 0 && step <= s.densifyUntil;
-}
-
 /** SH degree in use at `step`, raised by one every shUpEvery steps up to maxDegree. */
 export function shDegreeAt(step: number, s: StepSchedule, maxDegree: number): number {
   return Math.min(maxDegree, Math.floor(step / s.shUpEvery));

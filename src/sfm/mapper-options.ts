@@ -1,0 +1,61 @@
+/** What the incremental mapper (mapper.ts) takes: its input and options, and what it returns. */
+import type { Camera } from '../core/camera.js';
+import type { SparseModel } from '../core/sparse-model.js';
+import { defaultParallaxOptions, type CaptureParallax, type ParallaxOptions } from './low-parallax.js';
+import { defaultSelfCalOptions, type IntrinsicsReport, type SelfCalOptions } from './selfcal.js';
+import type { FeatureSet, ImagePair, TwoViewGeometry } from './types.js';
+
+export interface CameraRefine {
+  focal: boolean;
+  principalPoint: boolean;
+  distortion: boolean;
+}
+
+export interface MapperInput {
+  feats: FeatureSet[];
+  cameras: Camera[];
+  /** camera index of each image */
+  imageCamera: number[];
+  /** what self-calibration may refine, per camera */
+  refine: CameraRefine[];
+  /** focals known or measured (EXIF), not guessed: a flat scene without parallax can still be posed (default: none is refined) */
+  trustedFocal?: boolean;
+  pairs: ImagePair[];
+  geoms: TwoViewGeometry[];
+}
+
+export interface MapperOptions {
+  /** reprojection threshold (px) for PnP, triangulation and filtering */
+  maxError: number;
+  minTriAngleDeg: number;
+  minPnPInliers: number;
+  /**
+   * PnP RANSAC threshold as a multiple of maxError. Wider than the triangulation threshold (COLMAP
+   * uses 12 px): a new image is posed against points that may still carry the error of a short
+   * baseline and of not yet refined intrinsics; the local BA and the filter tighten it afterwards.
+   */
+  pnpErrorFactor: number;
+  /** images in a local bundle adjustment besides the new one */
+  localBAImages: number;
+  /** when the principal point and distortion may be refined (self-calibration) */
+  selfCal: SelfCalOptions;
+  /** depth evidence and the lowered minimum angle of low-parallax captures */
+  parallax: ParallaxOptions;
+  seed: number;
+  silent?: boolean;
+}
+
+// minTriAngleDeg 1° (OpenSfM's default; COLMAP uses 1.5°): a walk or drive looking forward gives
+// consecutive pairs median angles of only 0.5–2°, and at 1.5° too few points survive at the front of
+// the model for the next image's PnP. samples/lund (800 px): 15/29 registered at 1.5° and 1× PnP
+// threshold, 24/29 at 1°, 21/29 with a 2× PnP threshold alone, 29/29 with both; fountain-P11 unchanged
+export const defaultMapperOptions: MapperOptions = { maxError: 4, minTriAngleDeg: 1, minPnPInliers: 20, pnpErrorFactor: 2, localBAImages: 8, selfCal: defaultSelfCalOptions, parallax: defaultParallaxOptions, seed: 1 };
+
+export interface MapperResult {
+  model: SparseModel;
+  registered: number[];
+  failed: Array<{ name: string; reason: string }>;
+  stats: { registered: number; total: number; points: number; meanTrackLength: number; meanReprojError: number; initialPair: [string, string] | null; groups: number[]; minTriAngleDeg: number; parallax: CaptureParallax };
+  /** per self-calibrated camera: what was refined and how well constrained it is */
+  intrinsics: IntrinsicsReport[];
+}

@@ -5,7 +5,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -30,6 +30,22 @@ function fixture(files: Record<string, string>): string {
 }
 
 describe('src/ layers', () => {
+  it("the README's layer diagram lists the configured ranks, top to bottom", () => {
+    const config = readFileSync(path.join(root, '.dependency-cruiser.cjs'), 'utf8');
+    const ranksText = /const RANKS = \[([\s\S]*?)\n\];/.exec(config)![1]!;
+    const ranks = [...ranksText.matchAll(/\[([^\]]*)\]/g)].map((m) => [...m[1]!.matchAll(/'([^']+)'/g)].map((x) => x[1]!).sort());
+    const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+    const layout = readme.slice(readme.indexOf('## Layout'));
+    const diagram = /```\n([\s\S]*?)```/.exec(layout)![1]!;
+    // a layer line starts with `└ ` or a name (continuation lines start with `│`); its folders come
+    // first, two spaces apart, then three or more spaces and the description
+    const diagramRanks = diagram
+      .split('\n')
+      .filter((l) => /^\s*(└ )?[a-z]/.test(l))
+      .map((l) => l.replace(/^\s*(└ )?/, '').split(/\s{3,}/)[0]!.trim().split(/\s+/).sort());
+    expect(diagramRanks).toEqual([...ranks].reverse());
+  });
+
   it('the tree has no upward import and no cycle', () => {
     const r = cruise(root);
     expect(r.out).toContain('no dependency violations');

@@ -23,7 +23,7 @@ describe('r2s import', () => {
     if (!existsSync(fox)) return ctx.skip();
     const wsDir = path.join(tmp(), 'ws');
     const json = path.join(fox, 'gt/transforms.json');
-    const res = await importToWorkspace({ source: json, workspace: wsDir, silent: true });
+    const res = await importToWorkspace({ source: json, workspace: wsDir, triangulate: false, silent: true });
     expect(res).toMatchObject({ kind: 'transforms', images: 67, cameras: 1, points: 0, skipped: false });
     const ws = new Workspace(wsDir);
     const files = readdirSync(ws.imagesDir).sort();
@@ -49,7 +49,7 @@ describe('r2s import', () => {
     expect(priors.images[0]).toMatchObject({ name: '0001.jpg', width: 1080, height: 1920, focalSource: 'user' });
     expect(priors.images[0]!.focalPx).toBeCloseTo((1375.52 + 1374.49) / 2, 9);
     expect(ws.readStage('import')?.status).toBe('done');
-    const again = await importToWorkspace({ source: json, workspace: wsDir, silent: true });
+    const again = await importToWorkspace({ source: json, workspace: wsDir, triangulate: false, silent: true });
     expect(again.skipped).toBe(true);
   });
 
@@ -67,8 +67,8 @@ describe('r2s import', () => {
     json.frames[1]!.mask_path = 'masks/0002.png';
     writeFileSync(path.join(dir, 'transforms.json'), JSON.stringify(json));
     const wsDir = path.join(dir, 'ws');
-    await expect(importToWorkspace({ source: path.join(dir, 'transforms.json'), workspace: wsDir, silent: true })).rejects.toThrow(/67 of 67 images .* are missing, first: images\/0001\.jpg/);
-    const res = await importToWorkspace({ source: path.join(dir, 'transforms.json'), workspace: wsDir, imagesDir: path.join(fox, 'images'), silent: true });
+    await expect(importToWorkspace({ source: path.join(dir, 'transforms.json'), workspace: wsDir, triangulate: false, silent: true })).rejects.toThrow(/67 of 67 images .* are missing, first: images\/0001\.jpg/);
+    const res = await importToWorkspace({ source: path.join(dir, 'transforms.json'), workspace: wsDir, imagesDir: path.join(fox, 'images'), triangulate: false, silent: true });
     expect(res).toMatchObject({ images: 67, points: 5, masks: 2 });
     const got = await readColmapModel(path.join(wsDir, 'sparse'));
     expect(got.points3D.get(3)).toEqual({ id: 3, xyz: [3, -3, 1.5], rgb: [30, 20, 30], error: 0, track: [] });
@@ -81,7 +81,7 @@ describe('r2s import', () => {
   it('imports a COLMAP text model with images from ../../images, and a binary sparse/0 layout', async (ctx) => {
     if (!existsSync(fountain)) return ctx.skip();
     const wsDir = path.join(tmp(), 'ws');
-    const res = await importToWorkspace({ source: path.join(fountain, 'gt/colmap_text'), workspace: wsDir, silent: true });
+    const res = await importToWorkspace({ source: path.join(fountain, 'gt/colmap_text'), workspace: wsDir, triangulate: false, silent: true });
     expect(res).toMatchObject({ kind: 'colmap', images: 11, cameras: 1, skipped: false });
     const ws = new Workspace(wsDir);
     expect(readdirSync(ws.imagesDir).sort()).toEqual(readdirSync(path.join(fountain, 'images')).sort());
@@ -110,17 +110,43 @@ describe('r2s import', () => {
     mkdirSync(imgs);
     for (const f of ['0000.jpg', '0001.jpg']) copyFileSync(path.join(fountain, 'images', f), path.join(imgs, f));
     const ws = path.join(proj, 'ws');
-    const p = importToWorkspace({ source: model, workspace: ws, silent: true });
+    const p = importToWorkspace({ source: model, workspace: ws, triangulate: false, silent: true });
     await expect(p).rejects.toThrow(UserError);
-    await expect(importToWorkspace({ source: model, workspace: ws, silent: true })).rejects.toThrow(/9 of 11 images of .*model are missing, first: 0002\.jpg/);
+    await expect(importToWorkspace({ source: model, workspace: ws, triangulate: false, silent: true })).rejects.toThrow(/9 of 11 images of .*model are missing, first: 0002\.jpg/);
     expect(existsSync(ws)).toBe(false); // nothing written
 
     // a model whose camera does not match the pixels (e.g. made on downscaled images)
     const m = await readColmapModel(model);
     for (const c of m.cameras.values()) c.width = 1536;
     await writeColmapModel(model, m, { binary: false });
-    await expect(importToWorkspace({ source: model, workspace: ws, imagesDir: path.join(fountain, 'images'), silent: true })).rejects.toThrow(/image is 3072×2048 but its camera 1 is 1536×2048/);
-    await expect(importToWorkspace({ source: path.join(proj, 'nothing'), workspace: ws, silent: true })).rejects.toThrow(/not found/);
-    await expect(importToWorkspace({ source: imgs, workspace: ws, silent: true })).rejects.toThrow(/no COLMAP model/);
+    await expect(importToWorkspace({ source: model, workspace: ws, imagesDir: path.join(fountain, 'images'), triangulate: false, silent: true })).rejects.toThrow(/image is 3072×2048 but its camera 1 is 1536×2048/);
+    await expect(importToWorkspace({ source: path.join(proj, 'nothing'), workspace: ws, triangulate: false, silent: true })).rejects.toThrow(/not found/);
+    await expect(importToWorkspace({ source: imgs, workspace: ws, triangulate: false, silent: true })).rejects.toThrow(/no COLMAP model/);
+  });
+});
+
+describe('r2s import of cameras without points', () => {
+  it('triangulates points from the known poses (and --no-triangulate keeps the model bare)', async () => {
+    const { renderSyntheticCapture } = await import('../src/synthetic/generate.js');
+    const { captureToModel, writeSyntheticWorkspace } = await import('../src/synthetic/workspace.js');
+    const cap = renderSyntheticCapture({ views: 10, size: 192, seed: 3 });
+    const src = path.join(tmp(), 'capture');
+    await writeSyntheticWorkspace(src, cap);
+    // what a ground-truth model looks like: cameras and poses, no points, no 2D observations
+    const bare = captureToModel(cap, 'truth');
+    bare.points3D.clear();
+    for (const im of bare.images.values()) { im.xys = new Float64Array(0); im.point3DIds = []; }
+    await writeColmapModel(path.join(src, 'gt'), bare);
+
+    const wsDir = path.join(tmp(), 'ws');
+    const res = await importToWorkspace({ source: path.join(src, 'gt'), workspace: wsDir, imagesDir: path.join(src, 'images'), silent: true });
+    expect(res.points).toBeGreaterThan(150);
+    const model = await readColmapModel(new Workspace(wsDir).sparseDir);
+    expect(model.points3D.size).toBe(res.points);
+    for (const [id, im] of bare.images) expect(model.images.get(id)!.qvec).toEqual(im.qvec); // poses kept
+
+    const plain = path.join(tmp(), 'ws');
+    const off = await importToWorkspace({ source: path.join(src, 'gt'), workspace: plain, imagesDir: path.join(src, 'images'), triangulate: false, silent: true });
+    expect(off.points).toBe(0);
   });
 });

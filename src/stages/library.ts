@@ -39,6 +39,8 @@ export interface ImportOptions {
   imagesDir?: string;
   /** folder of masks named like the photos (white = use); transforms.json mask_path is used otherwise */
   masksDir?: string;
+  /** triangulate points from the known poses when the model has none (default true) */
+  triangulate?: boolean;
   force?: boolean;
   silent?: boolean;
 }
@@ -46,7 +48,7 @@ export interface ImportOptions {
 export type ImportSummary = ImportCounts & { skipped: boolean };
 
 export async function importToWorkspace(o: ImportOptions): Promise<ImportSummary> {
-  const opts = parseStageOptions(importStage, { source: o.source, images: o.imagesDir, masks: o.masksDir });
+  const opts = parseStageOptions(importStage, { source: o.source, images: o.imagesDir, masks: o.masksDir, triangulate: o.triangulate ?? true });
   const r = await runner.run(importStage, o.workspace, opts, { force: o.force, silent: o.silent });
   const s = r.summary;
   return { kind: s.kind, source: s.source, images: s.images, cameras: s.cameras, points: s.points, masks: Number(s.masks ?? 0), skipped: r.skipped };

@@ -5,6 +5,7 @@
  * (src/stages/ingest.ts) maps a workspace onto them.
  */
 import { promises as fs, statSync, accessSync, constants as fsc, existsSync } from 'node:fs';
+import path from 'node:path';
 import { replaceDirAtomic, writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
 import { warn } from '../util/log.js';
@@ -103,6 +104,11 @@ export async function ingestInto(o: IngestInput, out: IngestPaths): Promise<Prio
     const masks = o.masks;
     if (masks) await replaceDirAtomic(out.masksDir, (tmpMasks) => ingestMasks(masks, r.images, tmpMasks).then(() => undefined));
   });
+  const kept = priors!.images;
+  if (kept.length === 1) {
+    const what = o.kind === 'photos' ? 'photo' : 'video frame';
+    warn(`only 1 ${what} kept (${kept[0]!.name}): structure from motion needs at least 2 overlapping photos — add more views of the scene`);
+  }
   await writeJsonAtomic(out.priorsPath, priors);
   // Masks of an earlier ingest no longer belong to these images.
   if (!o.masks) await fs.rm(out.masksDir, { recursive: true, force: true });
@@ -129,3 +135,62 @@ export function countPriors(p: Priors): IngestCounts {
   };
 }
 
+
+/** Temporary siblings of atomic writes (src/util/fsx.ts): `.<name>.tmp-<pid>-<8 hex>[-old]`. */
+const TMP_NAME = /^\..+\.tmp-(\d+)-[0-9a-f]{8}(?:-old)?$/;
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove what killed runs left behind: temporary folders and files of atomic writes in the
+ * workspace folder and the folders directly inside it (`.images.tmp-…`, `stages/.ingest.json.tmp-…`).
+ * Call it only while holding the workspace lock: then no other process is writing there, so a
+ * temporary older than this run, or whose process is gone, is garbage. One whose process is alive
+ * and that appeared during this run is left alone, and so is any of a live process in stages/, where
+ * lock-free stages write their records. Returns the paths removed.
+ */
+export async function removeStaleTemps(root: string, runStartedMs: number): Promise<string[]> {
+  const removed: string[] = [];
+  const visit = async (dir: string, depth: number) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(dir, { withFileTypes: true });
+    } catch {
+      return; // unreadable: not ours to clean
+    }
+    for (const ent of entries) {
+      const p = path.join(dir, ent.name);
+      const m = TMP_NAME.exec(ent.name);
+      if (m) {
+        let mtime: number;
+        try {
+          mtime = (await fs.lstat(p)).mtimeMs;
+        } catch {
+          continue;
+        }
+        // Stages that take no lock (extract) write their record into stages/ while we hold it:
+        // there only a dead process's temporaries are garbage.
+        const lockFree = depth === 1 && path.basename(dir) === 'stages';
+        if (pidAlive(Number(m[1])) && (mtime >= runStartedMs || lockFree)) continue;
+        try {
+          await fs.rm(p, { recursive: true, force: true });
+          removed.push(p);
+        } catch {
+          // a read-only leftover: the writability checks report the folder if it matters
+        }
+      } else if (depth === 0 && ent.isDirectory() && !ent.name.startsWith('.')) {
+        await visit(p, 1);
+      }
+    }
+  };
+  await visit(root, 0);
+  return removed;
+}

@@ -4,10 +4,12 @@
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import { isImageFile, prepareImage } from '../io/images.js';
 import { readExif } from '../io/exif.js';
 import { geodeticToEnu } from '../geometry/geodesy.js';
 import { UserError } from '../util/errors.js';
+import { warn } from '../util/log.js';
 import { Progress } from '../util/progress.js';
 import { cameraKey, focalPrior } from './focal.js';
 import type { DroppedInput, ImagePrior, Priors } from './priors.js';
@@ -21,8 +23,24 @@ export interface PhotosResult {
   enuOrigin?: Priors['enuOrigin'];
 }
 
+/** A symbolic link in the photo folder, which ingest does not follow. */
+export interface SkippedLink {
+  name: string;
+  /** what it points to: a photo or other file, a folder, the folder or one above it, links in a circle (ELOOP), nothing */
+  kind: 'file' | 'folder' | 'up' | 'loop' | 'broken';
+}
+
+export interface PhotoListing {
+  photos: string[];
+  others: string[];
+  /** folders directly inside (not read: ingest reads one folder) */
+  subfolders: string[];
+  /** symbolic links (not followed) */
+  links: SkippedLink[];
+}
+
 /** Image files directly inside `dir`, in natural order (2.jpg before 10.jpg). */
-export async function listPhotos(dir: string): Promise<{ photos: string[]; others: string[] }> {
+export async function listPhotos(dir: string): Promise<PhotoListing> {
   let entries: import('node:fs').Dirent[];
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
@@ -33,24 +51,68 @@ export async function listPhotos(dir: string): Promise<{ photos: string[]; other
   }
   const photos: string[] = [];
   const others: string[] = [];
+  const subfolders: string[] = [];
+  const links: SkippedLink[] = [];
   for (const ent of entries) {
     if (ent.name.startsWith('.')) continue;
     if (ent.isFile() && isImageFile(ent.name)) photos.push(ent.name);
     else if (ent.isFile()) others.push(ent.name);
+    else if (ent.isDirectory()) subfolders.push(ent.name);
+    else if (ent.isSymbolicLink()) links.push({ name: ent.name, kind: await linkKind(dir, ent.name) });
   }
   const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
-  return { photos: photos.sort(byName), others: others.sort(byName) };
+  return { photos: photos.sort(byName), others: others.sort(byName), subfolders: subfolders.sort(byName), links: links.sort((a, b) => byName(a.name, b.name)) };
+}
+
+/**
+ * What a link points to, without walking into it: a link to the folder itself or a folder above
+ * it would make any walk endless, and a link to itself fails with ELOOP.
+ */
+async function linkKind(dir: string, name: string): Promise<SkippedLink['kind']> {
+  const p = path.join(dir, name);
+  try {
+    const st = await fs.stat(p);
+    if (!st.isDirectory()) return 'file';
+    const [target, here] = await Promise.all([fs.realpath(p), fs.realpath(dir)]);
+    const rel = path.relative(target, here);
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel)) ? 'up' : 'folder';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ELOOP' ? 'loop' : 'broken';
+  }
+}
+
+/** "a/, b/, c/ and 4 more" */
+function someNames(names: string[], max = 5): string {
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown} and ${names.length - max} more` : shown;
+}
+
+/** One warning line each for subfolders and links that ingest does not read. */
+function warnSkipped(l: PhotoListing): void {
+  const n = l.subfolders.length;
+  if (n) warn(`skipped ${n} subfolder${n > 1 ? 's' : ''} (${someNames(l.subfolders.map((f) => f + '/'))}) — ingest reads one folder; pass a subfolder to use it`);
+  const k = l.links.length;
+  if (k) {
+    const what = { file: '', folder: '/', up: '/ (a loop: points to this folder or one above)', loop: ' (a loop of links)', broken: ' (points nowhere)' } as const;
+    warn(`skipped ${k} symbolic link${k > 1 ? 's' : ''} (${someNames(l.links.map((x) => x.name + what[x.kind]))}) — ingest reads only the regular files in the folder; copy the photos in`);
+  }
 }
 
 export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?: number; silent?: boolean } = {}): Promise<PhotosResult> {
-  const { photos, others } = await listPhotos(dir);
+  const listing = await listPhotos(dir);
+  const { photos, others } = listing;
+  warnSkipped(listing);
   // Notes, sidecars and the like are ignored; photos in a format we cannot read are reported.
   const unsupported = others.filter((n) => UNSUPPORTED_PHOTO_EXTS.includes(path.extname(n).toLowerCase()));
   if (photos.length === 0) {
     const why = unsupported.length ? `only ${unsupported.length} photo(s) in formats r2s cannot read (e.g. ${unsupported[0]})` : 'no photos found';
     throw new UserError(`${dir}: ${why} (looked for JPEG, PNG, TIFF, WebP files)`, {
       file: dir,
-      fix: unsupported.length ? 'convert them to JPEG or PNG' : 'put the photos directly in this folder, or pass a video file',
+      fix: unsupported.length
+        ? 'convert them to JPEG or PNG'
+        : listing.subfolders.length
+          ? `pass one of its subfolders (${someNames(listing.subfolders.map((f) => f + '/'), 3)}), or put the photos directly in this folder`
+          : 'put the photos directly in this folder, or pass a video file',
     });
   }
   const dropped: DroppedInput[] = unsupported.map((n) => ({
@@ -59,6 +121,10 @@ export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?
   }));
   const images: ImagePrior[] = [];
   const used = new Set<string>();
+  // Exact copies (same bytes) add nothing to the reconstruction but matching time: the first one
+  // is kept, the others are dropped with their reason.
+  const byHash = new Map<string, string>();
+  const duplicates: Array<{ name: string; of: string }> = [];
   const progress = new Progress('ingest photos', photos.length, { silent: opts.silent });
   for (const name of photos) {
     const file = path.join(dir, name);
@@ -68,6 +134,15 @@ export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?
     } catch (e) {
       throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, fix: 'check the file permissions' });
     }
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    const first = byHash.get(hash);
+    if (first !== undefined) {
+      duplicates.push({ name, of: first });
+      dropped.push({ source: file, reason: `duplicate: same bytes as ${first}` });
+      progress.tick();
+      continue;
+    }
+    byHash.set(hash, name);
     const img = await prepareImage(bytes, file, { maxSize: opts.maxSize });
     const exif = await readExif(bytes);
     const stored = uniqueName(img.changed ? path.parse(name).name + img.ext : name, used);
@@ -88,6 +163,10 @@ export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?
     progress.tick();
   }
   progress.finish();
+  if (duplicates.length) {
+    const d = duplicates[0]!;
+    warn(`${duplicates.length} of ${photos.length} photos are exact duplicates of others (first: ${d.of} = ${d.name}); they add nothing to the reconstruction — dropped, each with its reason in priors.json`);
+  }
   const enuOrigin = addEnu(images);
   return { images, dropped, ...(enuOrigin ? { enuOrigin } : {}) };
 }

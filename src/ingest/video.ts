@@ -7,6 +7,7 @@ import path from 'node:path';
 import { extractFrames, probeVideo } from '../io/video.js';
 import { imageSize, readGrey } from '../io/images.js';
 import { UserError } from '../util/errors.js';
+import { warn } from '../util/log.js';
 import { Progress } from '../util/progress.js';
 import { downsample, laplacianVariance, selectFrames, type FrameMeasure } from './frames.js';
 import { GUESS_FACTOR } from './focal.js';
@@ -34,6 +35,8 @@ export async function ingestVideo(file: string, outDir: string, opts: { fps?: nu
   if (frames.length === 0) {
     throw new UserError(`${file}: no frames could be decoded`, { file, fix: 'check the file plays, or lower --fps for very short clips' });
   }
+
+  warnIfTruncated(file, info.duration, frames, fps);
 
   const bar = new Progress('ingest frames', frames.length, { silent: opts.silent });
   const measures: FrameMeasure[] = [];
@@ -80,3 +83,22 @@ export async function ingestVideo(file: string, outDir: string, opts: { fps?: nu
   return { images, dropped, sampled: frames.length };
 }
 
+/**
+ * A file cut mid-stream (a copy that stopped, a camera that lost power) still announces its full
+ * duration in the container, and ffmpeg decodes what is there without failing: compare the span
+ * the sampled frames cover with the announced duration. Returns the warning given, if any.
+ */
+export function truncationWarning(file: string, announced: number, frameTimes: number[], fps: number): string | undefined {
+  if (!Number.isFinite(announced) || announced <= 0 || frameTimes.length === 0) return undefined;
+  const decoded = frameTimes.reduce((m, t) => Math.max(m, t), -Infinity) + 1 / fps;
+  // Rounding of the last sample and audio running a little longer than the video are not a cut.
+  const slack = Math.max(1.5 / fps, 0.5, 0.05 * announced);
+  if (announced - decoded <= slack) return undefined;
+  const s = (v: number) => `${+v.toFixed(1)} s`;
+  return `${file}: decoded ${s(decoded)} of an announced ${s(announced)} — the file looks truncated (frames after ${s(decoded)} are missing)`;
+}
+
+function warnIfTruncated(file: string, announced: number, frames: Array<{ time: number }>, fps: number): void {
+  const w = truncationWarning(file, announced, frames.map((f) => f.time), fps);
+  if (w) warn(w);
+}

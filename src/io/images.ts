@@ -73,7 +73,9 @@ export async function prepareImage(bytes: Uint8Array, file: string, opts: { maxS
     return { data: bytes, ext: originalExt(file, keepExt), width, height, changed: false, orientation, originalWidth: meta.width, originalHeight: meta.height };
   }
 
-  let img = sharp(bytes, { failOn: FAIL_ON }).rotate();
+  // EXIF (camera, focal length, GPS, time) is kept, so that re-ingesting workspace/images gives
+  // the same priors; the pixels are now upright, so the Orientation tag says 1.
+  let img = sharp(bytes, { failOn: FAIL_ON }).rotate().keepExif().withExifMerge({ IFD0: { Orientation: '1' } });
   if (scale !== 1) img = img.resize({ width, height, fit: 'fill', kernel: 'lanczos3' });
   // JPEG stays JPEG (q95); everything else becomes lossless PNG, which every later tool reads.
   img = fmt === 'jpeg' ? img.jpeg({ quality: 95 }) : img.png();

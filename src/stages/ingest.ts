@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defineStage, int, num, pathOpt, requiredPath, type StageOptions } from '../pipeline/stage.js';
 import type { StageRecord, Workspace } from '../pipeline/workspace.js';
-import { checkIngestInput, countPriors, ingestInto, type IngestCounts } from '../ingest/ingest.js';
+import { checkIngestInput, countPriors, ingestInto, removeStaleTemps, type IngestCounts } from '../ingest/ingest.js';
 import { DEFAULT_FPS } from '../ingest/video.js';
 
 const options = z.object({
@@ -18,6 +18,9 @@ const options = z.object({
 });
 
 type Options = z.infer<typeof options>;
+
+/** When this process started: a temporary older than that cannot be one this run is writing. */
+const runStartedMs = () => Date.now() - process.uptime() * 1000;
 
 /** What plan() learned about the input, for run(). */
 const planned = new WeakMap<Options, { input: string; kind: 'photos' | 'video'; fps?: number; masks?: string }>();
@@ -49,6 +52,9 @@ export const ingestStage = defineStage({
   },
   async run(ws, o, ctx): Promise<IngestCounts> {
     const p = planned.get(o) ?? (await checkInput(o));
+    // The runner holds the workspace lock now: temporaries of an earlier, killed run are garbage.
+    const stale = await removeStaleTemps(ws.root, runStartedMs());
+    if (stale.length) ctx.log.info(`removed ${stale.length} temporary leftover(s) of an interrupted run (${stale.map((f) => path.relative(ws.root, f)).slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''})`);
     const priors = await ingestInto(
       { input: p.input, kind: p.kind, maxSize: o.maxSize, fps: p.fps, masks: p.masks, silent: ctx.silent },
       { imagesDir: ws.imagesDir, masksDir: ws.masksDir, priorsPath: ws.priorsPath },

@@ -1,6 +1,7 @@
 /**
  * The runner with toy stages: the whole chain must be current (or is refreshed when asked), the
- * workspace lock refuses a second holder and takes over a dead one's, records keep their format.
+ * workspace lock refuses a second holder and takes over a dead one's (a `lock: 'none'` stage runs
+ * beside the holder), records keep their format.
  */
 import { describe, it, expect } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
@@ -107,5 +108,28 @@ describe('workspace lock', () => {
     expect(existsSync(lockFileOf(root))).toBe(true);
     release();
     expect(existsSync(lockFileOf(root))).toBe(false);
+  });
+
+  it("a stage with lock: 'none' runs while another process holds the lock; its record is written unless it says not to", async () => {
+    const runs: string[] = [];
+    const [a] = toyStages(runs);
+    const reader = { ...a!, name: 'reader', writes: [], lock: 'none', recorded: (s: { listed?: boolean }) => !s.listed, plan: () => ({ inputs: ['input.txt'], options: {}, outputs: [], force: true }), run: async (_ws: Workspace, o: { list?: boolean }) => { runs.push('reader'); return { listed: Boolean(o.list) }; } } as unknown as StageSpec;
+    const runner = createRunner([a!, reader]);
+    const ws = new Workspace(tmp());
+    writeFileSync(ws.resolve('input.txt'), 'x');
+    const sleeper = spawn('sleep', ['30']);
+    writeFileSync(lockFileOf(ws.root), JSON.stringify({ pid: sleeper.pid, hostname: os.hostname(), startedAt: '2024-01-01T00:00:00.000Z', command: 'r2s train' }));
+    try {
+      await expect(runner.run(a!, ws, { k: 1 }, { silent: true })).rejects.toThrow(/in use by pid/);
+      await runner.run(reader, ws, { list: true }, { silent: true });
+      expect(ws.readStage('reader')).toBeNull();
+      const out = await runner.run(reader, ws, {}, { silent: true });
+      expect(out.skipped).toBe(false);
+      expect(ws.readStage('reader')).toMatchObject({ stage: 'reader', status: 'done', summary: { listed: false } });
+      expect(runs).toEqual(['reader', 'reader']);
+      expect(JSON.parse(readFileSync(lockFileOf(ws.root), 'utf8'))).toMatchObject({ pid: sleeper.pid }); // untouched
+    } finally {
+      sleeper.kill();
+    }
   });
 });

@@ -25,6 +25,8 @@ export interface Presenter<R extends object> {
   line(out: StageOutcome<R>, ws: Workspace): string | null;
   /** more lines (sfm lists the images it could not register) */
   extra?(out: StageOutcome<R>, ws: Workspace): string[];
+  /** the human lines are the command's output (extract --auto lists objects): stdout, not the log */
+  stdout?: boolean;
 }
 
 export function stageCommand<S extends z.ZodObject, R extends object>(spec: StageSpec<S, R>, present: Presenter<R>): CommandModule {
@@ -41,14 +43,17 @@ export function stageCommand<S extends z.ZodObject, R extends object>(spec: Stag
       if (a.json) result(present.json(out, ws, a.workspace));
       else {
         const line = present.line(out, ws);
-        if (line) info(line);
-        for (const l of present.extra?.(out, ws) ?? []) info(l);
+        const print = present.stdout ? (l: string) => process.stdout.write(l + '\n') : (l: string) => info(l);
+        if (line) print(line);
+        for (const l of present.extra?.(out, ws) ?? []) print(l);
       }
       return 0;
     },
   };
 }
 
-function forceDoc(name: string): string {
+/** The --force flag's doc; none for extract, which always runs (its outputs are in the library). */
+function forceDoc(name: string): string | undefined {
+  if (name === 'extract') return undefined;
   return name === 'synth' ? 'overwrite a non-empty workspace' : 'run even when the stage is up to date';
 }

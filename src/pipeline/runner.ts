@@ -1,7 +1,8 @@
 /**
  * The one runner of stages: checks the inputs (plan), makes sure every stage it consumes is
- * current (or re-runs it when asked), skips an up-to-date stage, takes the workspace lock, checks
- * the workspace is writable before long work, runs the stage and writes `stages/<stage>.json`.
+ * current (or re-runs it when asked), skips an up-to-date stage, takes the workspace lock (unless
+ * the spec says `lock: 'none'`), checks the workspace is writable before long work, runs the stage
+ * and writes `stages/<stage>.json`.
  */
 import { accessSync, constants as fsc, existsSync, statSync } from 'node:fs';
 
@@ -11,7 +12,7 @@ import { info, warn } from '../util/log.js';
 import { Progress } from '../util/progress.js';
 import { acquireWorkspaceLock, processSignal } from './lock.js';
 import type { z } from 'zod';
-import { parseStageOptions, type StageContext, type StageSpec } from './stage.js';
+import { parseStageOptions, type StageContext, type StagePlan, type StageSpec } from './stage.js';
 import { Workspace, type StageRecord } from './workspace.js';
 
 export interface RunOptions {
@@ -71,19 +72,43 @@ export function createRunner(catalog: StageCatalog): Runner {
       const record = ws.readStage(spec.name)!;
       return { stage: spec.name, skipped: true, record, summary: record.summary ?? {}, refreshed, seconds: secs() };
     }
+    if ((spec.lock ?? 'workspace') === 'none') return runUnlocked(spec, ws, options, plan, ro, refreshed, secs);
     const release = lockWorkspace(ws, ro.command ?? `r2s ${spec.name}`);
     try {
       checkWritable(ws, spec);
       const started = new Date();
       const summary = (await spec.run(ws, options, context(ro))) as Record<string, unknown>;
       const record = await ws.makeRecord(spec.name, plan, started, summary);
-      await ws.writeRecord(record);
+      if (spec.recorded?.(summary) ?? true) await ws.writeRecord(record);
       return { stage: spec.name, skipped: false, record, summary, refreshed, seconds: secs() };
     } catch (e) {
       throw fsError(e, ws.root);
     } finally {
       release();
     }
+  }
+
+  /**
+   * A stage with `lock: 'none'`: no lock, no writability checks on the workspace (it writes nothing
+   * there but its record, atomically); the record is written when it can be, else a warning.
+   */
+  async function runUnlocked(spec: StageSpec, ws: Workspace, options: Record<string, unknown>, plan: StagePlan, ro: RunOptions, refreshed: string[], secs: () => number): Promise<StageOutcome> {
+    let summary: Record<string, unknown>;
+    const started = new Date();
+    try {
+      summary = (await spec.run(ws, options, context(ro))) as Record<string, unknown>;
+    } catch (e) {
+      throw fsError(e, ws.root);
+    }
+    const record = await ws.makeRecord(spec.name, plan, started, summary);
+    if (spec.recorded?.(summary) ?? true) {
+      try {
+        await ws.writeRecord(record);
+      } catch (e) {
+        warn(`could not write ${ws.stagePath(spec.name)} (${(e as Error).message.split('\n')[0]})`);
+      }
+    }
+    return { stage: spec.name, skipped: false, record, summary, refreshed, seconds: secs() };
   }
 
   /**

@@ -51,6 +51,16 @@ export interface StageSpec<S extends z.ZodObject = z.ZodObject, R extends object
   /** the workspace is given as the first positional (`r2s synth WS`) as well as by -w */
   workspacePositional?: boolean;
   /**
+   * 'workspace' (default): the runner holds the workspace lock while the stage runs.
+   * 'none': the stage only reads the workspace and writes nothing in it but its own record
+   * (atomically; a record that cannot be written is a warning, not a failure); whatever else it
+   * writes has a lock of its own (extract: the asset library's catalog). Such runs do not exclude
+   * each other: two extracts from one workspace at once both succeed.
+   */
+  lock?: StageLockMode;
+  /** Whether this run is recorded in `stages/<name>.json` (default: always; extract's `--auto` listing is not). */
+  recorded?(summary: R): boolean;
+  /**
    * Check the inputs and say what decides staleness: the files hashed, the options recorded (in
    * the format existing records use), outputs, seed. Must not write anything: a bad input fails
    * here and leaves the workspace as it was.
@@ -62,6 +72,8 @@ export interface StageSpec<S extends z.ZodObject = z.ZodObject, R extends object
   /** The command that refreshes it, for "out of date" messages; default `r2s <name> -w <ws>`. */
   refreshCommand?(rec: StageRecord, ws: Workspace): string;
 }
+
+export type StageLockMode = 'workspace' | 'none';
 
 /** What plan() returns. `force` makes it run even when up to date (train --resume). */
 export type StagePlan = RecordSpec & { force?: boolean };

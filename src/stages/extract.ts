@@ -5,9 +5,10 @@
  *   --masks DIR       2D masks of any subset of the images, lifted to the Gaussians
  *   --auto            the objects standing on the ground; alone it lists them, --pick N / --all extract
  * The scene frame comes from sparse/frame.json (up, metric or not and how), overridden by the
- * viewer's user-frame.json (a measured scale). The library has its own lock (the catalog's): the
- * `r2s extract` command runs this stage without the workspace lock, so two extracts from one
- * workspace at once both succeed (src/cli/commands/extract.ts).
+ * viewer's user-frame.json (a measured scale). The stage reads the workspace and writes there only
+ * its own record; the library has its own lock (the catalog's). So it runs without the workspace
+ * lock (`lock: 'none'`), and two extracts from one workspace at once both succeed. An `--auto`
+ * listing writes nothing, not even the record.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -212,6 +213,8 @@ export const extractStage = defineStage({
   writes: [],
   after: ['train'],
   options,
+  lock: 'none',
+  recorded: (s: ExtractSummary) => !s.listed,
   plan(ws, o) {
     modeOf(o);
     if (!ws.hasTrainedScene()) throw new UserError(`${ws.root}: no trained scene (${ws.relative(ws.splatsPlyPath)})`, { file: ws.root, fix: `run \`r2s train -w ${ws.root}\` first` });

@@ -1,12 +1,13 @@
 /**
  * splats.glb: the asset's Gaussians as glTF with KHR_gaussian_splatting, written by
  * @playcanvas/splat-transform (its package declares Node ≥ 22, but its writeGlb runs on Node 20:
- * checked). Columns follow the 3DGS .ply names it reads.
+ * checked). Columns follow the 3DGS .ply names it reads. The package is imported when first
+ * needed: loading it takes seconds, which every `r2s extract` (a bad flag, --no-splats-glb) paid.
  */
-import { Column, DataTable, MemoryFileSystem, writeGlb } from '@playcanvas/splat-transform';
 import { SH_COEFFS, type GaussianParams } from '../../core/gaussians.js';
 
 export async function splatsToGlb(p: GaussianParams, shDegree: number): Promise<Uint8Array> {
+  const { Column, DataTable, MemoryFileSystem, writeGlb } = await import('@playcanvas/splat-transform');
   const n = p.count;
   const col = (name: string, f: (i: number) => number) => {
     const a = new Float32Array(n);

@@ -21,6 +21,7 @@ export interface MeshOptions {
   tsdf: TsdfOptions;
   clean: CleanOptions;
   simplify: SimplifyOptions;
+  depth: DepthOptions;
   /** SH degree used when rendering (default 0: colour only, and depth does not depend on it) */
   shDegree: number;
   /**
@@ -31,8 +32,24 @@ export interface MeshOptions {
   maxRenderGaussians: number;
 }
 
+/** How the depth maps fused into the TSDF are rendered (see renderView). */
+export interface DepthOptions {
+  /** depth only where the view's alpha reaches this (default 0.95) */
+  minAlpha: number;
+  /** each splat's depth where the pixel's ray meets it, not at its centre (default true) */
+  planar: boolean;
+  /**
+   * depth from the front layer only: splats more than this many voxels behind the front surface
+   * at their pixel are left out of the depth render (default 16, four truncation bands; 0 = off)
+   */
+  frontMarginVoxels: number;
+}
+
+export const defaultDepthOptions: DepthOptions = { minAlpha: 0.95, planar: true, frontMarginVoxels: 16 };
+
 export const defaultMeshOptions: MeshOptions = {
   views: defaultViewOptions,
+  depth: defaultDepthOptions,
   tsdf: defaultTsdfOptions,
   clean: defaultCleanOptions,
   simplify: defaultSimplifyOptions,
@@ -103,8 +120,8 @@ export async function meshFromGaussians(
   const views: ViewRender[] = [];
   const shown = subsampleForRender(params, o.maxRenderGaussians);
   const grid = createGrid(b, o.tsdf);
-  const frontMargin = Number(process.env.FM ?? 0) * grid.voxel;
-  for (const cam of cams) views.push(await renderView(backend, shown, cam, shown === params ? o.shDegree : 0, { frontMargin }));
+  const depth = { minAlpha: o.depth.minAlpha, planar: o.depth.planar, frontMargin: o.depth.frontMarginVoxels * grid.voxel };
+  for (const cam of cams) views.push(await renderView(backend, shown, cam, shown === params ? o.shDegree : 0, depth));
   lap('render');
   for (const v of views) integrate(grid, v, o.tsdf);
   lap('tsdf');

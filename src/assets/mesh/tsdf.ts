@@ -11,7 +11,10 @@ export interface TsdfOptions {
   resolution: number;
   /** truncation distance in voxels (default 4) */
   truncVoxels: number;
-  /** alpha below which a pixel is empty and carves its ray (default 0.2) */
+  /**
+   * alpha below which a pixel is empty and carves its ray (default 0.5: a pixel is covered where
+   * the splats make it at least half opaque, as a mask would be drawn; their soft rims beyond carve)
+   */
   emptyAlpha: number;
   /**
    * Voxels no view observed (behind the surface from every view) count as inside, which closes
@@ -22,7 +25,7 @@ export interface TsdfOptions {
   groundY: number | null;
 }
 
-export const defaultTsdfOptions: TsdfOptions = { resolution: 160, truncVoxels: 4, emptyAlpha: 0.2, fillUnknown: true, groundY: 0 };
+export const defaultTsdfOptions: TsdfOptions = { resolution: 160, truncVoxels: 4, emptyAlpha: 0.5, fillUnknown: true, groundY: 0 };
 
 export interface Bounds {
   min: [number, number, number];

@@ -2,7 +2,8 @@
  * Small dense linear algebra in double precision, row-major Float64Array / number[]:
  * one-sided Jacobi SVD, Jacobi eigen-decomposition of symmetric matrices, Cholesky, 3×3 helpers,
  * and real roots of polynomials (Sturm sequences). Sizes here are tiny (≤ ~20) except Cholesky,
- * which solves the reduced camera system of bundle adjustment.
+ * which solves the reduced camera system of bundle adjustment. (Just over 400 lines: a toolbox of
+ * independent routines that share small helpers; splitting it would only scatter them.)
  */
 
 export interface SVDResult {

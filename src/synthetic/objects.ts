@@ -25,7 +25,7 @@ import { meshToObj, shapeMesh } from './object-shapes.js';
 import { renderObjectsCapture, type ObjectsCapture, type ObjectsSceneOptions } from './objects-scene.js';
 
 export * from './objects-scene.js';
-export { shapeMesh, meshToObj, shapeExtents, type ShapeSpec, type TriMesh } from './object-shapes.js';
+export { shapeMesh } from './object-shapes.js';
 
 export const OBJECTS_TRUTH_FILE = 'synthetic-objects.json';
 

@@ -22,12 +22,6 @@ export function applySimilarity(T: Similarity, x: ArrayLike<number>): [number, n
   return [0, 1, 2].map((r) => T.s * (R[3 * r]! * x[0]! + R[3 * r + 1]! * x[1]! + R[3 * r + 2]! * x[2]!) + T.t[r]!) as [number, number, number];
 }
 
-/** b∘a: apply `a` then `b`. */
-export function composeSimilarity(b: Similarity, a: Similarity): Similarity {
-  const R = [0, 1, 2].flatMap((r) => [0, 1, 2].map((c) => b.R[3 * r]! * a.R[c]! + b.R[3 * r + 1]! * a.R[3 + c]! + b.R[3 * r + 2]! * a.R[6 + c]!));
-  return { R, s: b.s * a.s, t: applySimilarity(b, a.t) };
-}
-
 /** Per band l = 1..3, the (2l+1)² matrix M with c'_band = M · c_band. */
 export function shRotationMatrices(R: ArrayLike<number>): number[][] {
   const dirs: [number, number, number][] = [];

@@ -28,19 +28,6 @@ export function meshBounds(m: TriMesh): { min: [number, number, number]; max: [n
   return { min, max };
 }
 
-/** Signed volume (positive when triangles wind counter-clockwise seen from outside). */
-export function signedVolume(m: TriMesh): number {
-  const p = m.positions, I = m.indices;
-  let v = 0;
-  for (let t = 0; t < I.length; t += 3) {
-    const a = I[t]! * 3, b = I[t + 1]! * 3, c = I[t + 2]! * 3;
-    v += p[a]! * (p[b + 1]! * p[c + 2]! - p[b + 2]! * p[c + 1]!)
-      - p[a + 1]! * (p[b]! * p[c + 2]! - p[b + 2]! * p[c]!)
-      + p[a + 2]! * (p[b]! * p[c + 1]! - p[b + 1]! * p[c]!);
-  }
-  return v / 6;
-}
-
 /** Apply x' = s·R·(x − c) to every vertex (R row-major 3×3); returns a new mesh. */
 export function transformMesh(m: TriMesh, R: ArrayLike<number>, s: number, c: ArrayLike<number>): TriMesh {
   const p = m.positions, out = new Float32Array(p.length);

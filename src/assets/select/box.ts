@@ -30,8 +30,6 @@ export const boxSelectionSchema = z.object({
   source: z.string().optional(),
 });
 
-export type BoxSelectionFile = z.infer<typeof boxSelectionSchema>;
-
 export interface BoxSelection {
   box: OrientedBox;
   up?: Vec3;

@@ -73,16 +73,6 @@ export function radiusComponents(s: PointSubset, r: number): { labels: Int32Arra
   return { labels, count: ids.size };
 }
 
-/** Number of other points within r, per position in idx. */
-export function neighbourCounts(s: PointSubset, r: number): Int32Array {
-  const c = new Int32Array(s.idx.length);
-  forEachPair(s, r, (k, m) => {
-    c[k]!++;
-    c[m]!++;
-  });
-  return c;
-}
-
 /**
  * Median nearest-neighbour distance over up to `sample` points (evenly strided), searched within
  * `maxR` (points with no neighbour that close count as maxR).

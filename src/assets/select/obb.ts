@@ -31,10 +31,6 @@ export function insideBox(box: OrientedBox, R: number[], p: ArrayLike<number>, p
   return true;
 }
 
-export function boxMatrix(box: OrientedBox): number[] {
-  return quatToMat(box.rotation);
-}
-
 /**
  * Upright box of points idx (N×3 xyz) about `up`; heights are measured by `height(i)` (above the
  * ground) and the box spans [bottom, top] in height, bottom = min height unless given.

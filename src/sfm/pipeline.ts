@@ -156,6 +156,7 @@ export async function runSfm(paths: SfmPaths, priors: Priors, opts: SfmOptions):
     const priorOf = new Map<number, { focalPx: number; source: Priors['images'][number]['focalSource'] }>();
     priors.images.forEach((im, k) => { const id = imageCamera[k]! + 1; if (!priorOf.has(id)) priorOf.set(id, { focalPx: im.focalPx, source: im.focalSource }); });
     const warnings = sfmWarnings({ cameras: [...res.model.cameras.values()], priors: priorOf, intrinsics: res.intrinsics, parallax: res.stats.parallax, registered: res.stats.registered, points: res.stats.points });
+    if (frame.note) warnings.push(`scale from the camera height: ${frame.note}`);
     const summary: SfmSummary = {
       registered: res.stats.registered,
       total: res.stats.total,

@@ -12,7 +12,7 @@ import { JAC_INTR, JAC_STRIDE, MAX_PARAMS, projectWithJacobian, refinedParams } 
 import { choleskySolve, invert3 } from '../geometry/linalg.js';
 import { expSO3, matToQuat, quatToMat } from '../geometry/rotation.js';
 
-export { JAC_INTR, JAC_POINT, JAC_POSE, JAC_STRIDE, projectWithJacobian, refinedParams } from './projection-jacobian.js';
+export { JAC_STRIDE, projectWithJacobian } from './projection-jacobian.js';
 
 export interface BACamera { model: CameraModelName; params: Float64Array; refineFocal: boolean; refinePrincipalPoint: boolean; refineDistortion: boolean }
 export interface BAImage { camera: number; q: Float64Array /* wxyz w2c */; t: Float64Array; fixed: boolean; fixTranslationScale?: boolean }

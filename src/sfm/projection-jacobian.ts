@@ -7,7 +7,7 @@ import type { CameraModelName } from '../core/camera.js';
 import { distortNormalized, intrinsicIndices } from '../geometry/camera-model.js';
 
 /** Parameters (after the 2 values) in the Jacobian rows written by projectWithJacobian. */
-export const JAC_POSE = 0; // dω (3), dt (3)
+// JAC_POSE = 0: dω (3), dt (3) come first
 export const JAC_POINT = 6; // dX (3)
 export const JAC_INTR = 9; // d params (model's count)
 export const MAX_PARAMS = 12;

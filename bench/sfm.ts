@@ -164,20 +164,13 @@ async function runColmap(c: Case) {
 
 /** The synthetic forward-facing capture of test/sfm-trust.test.ts, two scenes: intrinsics vs the truth. */
 async function forwardSynthetic() {
-  const { makeCapture, verifyAll, guessedCamera } = await import('../test/sfm-trust-scenes.js');
-  const { IncrementalMapper, defaultMapperOptions } = await import('../src/sfm/mapper.js');
+  const { makeCapture, reconstructSynthetic } = await import('../test/sfm-trust-scenes.js');
   const { evaluatePoses } = await import('../src/eval/poses.js');
   const out: Record<string, unknown>[] = [];
   for (const seed of [2, 5]) {
     const t0 = Date.now();
     const s = makeCapture({ views: 16, points: 2000, noisePx: 0.5, seed, baseline: 0.3, rotation: 0.01, near: 3.8, far: 4.2, depthJitter: 0 });
-    const guess = guessedCamera(s.truth.width, s.truth.height);
-    const { pairs, geoms } = await verifyAll(s, guess);
-    const cam = { ...guess, params: guess.params.slice() };
-    const res = new IncrementalMapper(
-      { feats: s.feats, cameras: [cam], imageCamera: s.feats.map(() => 0), refine: [{ focal: true, principalPoint: true, distortion: true }], pairs, geoms },
-      { ...defaultMapperOptions, seed: 1, silent: true },
-    ).run();
+    const { res, cam, pairs, geoms } = await reconstructSynthetic(s);
     const gt = new Map<string, { R: number[]; t: number[] }>();
     s.feats.forEach((f, v) => gt.set(f.name, { R: s.R[v]!, t: s.t[v]! }));
     const [f, cx, cy, k1] = cam.params as [number, number, number, number];

@@ -122,3 +122,16 @@ export async function verifyAll(s: SynthCapture, guess: Camera): Promise<{ pairs
 export function guessedCamera(width: number, height: number): Camera {
   return { id: 1, model: 'SIMPLE_RADIAL', width, height, params: [1.2 * Math.max(width, height), width / 2, height / 2, 0] };
 }
+
+/** Self-calibrated incremental mapping of a synthetic capture from a guessed camera (focal, pp, k1 refined). */
+export async function reconstructSynthetic(s: SynthCapture) {
+  const { IncrementalMapper, defaultMapperOptions } = await import('../src/sfm/mapper.js');
+  const guess = guessedCamera(s.truth.width, s.truth.height);
+  const { pairs, geoms } = await verifyAll(s, guess);
+  const cam = { ...guess, params: guess.params.slice() };
+  const res = new IncrementalMapper(
+    { feats: s.feats, cameras: [cam], imageCamera: s.feats.map(() => 0), refine: [{ focal: true, principalPoint: true, distortion: true }], pairs, geoms },
+    { ...defaultMapperOptions, seed: 1, silent: true },
+  ).run();
+  return { res, cam, pairs, geoms, guess };
+}

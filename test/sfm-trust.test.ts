@@ -9,21 +9,11 @@
  * rotation (every view at one centre) has no depth and must not become a model.
  */
 import { describe, expect, it } from 'vitest';
-import { IncrementalMapper, defaultMapperOptions } from '../src/sfm/mapper.js';
 import { evaluatePoses } from '../src/eval/poses.js';
 import { sfmWarnings } from '../src/sfm/trust.js';
-import { guessedCamera, makeCapture, verifyAll, type SynthCapture } from './sfm-trust-scenes.js';
+import { makeCapture, reconstructSynthetic } from './sfm-trust-scenes.js';
 
-async function reconstruct(s: SynthCapture) {
-  const guess = guessedCamera(s.truth.width, s.truth.height);
-  const { pairs, geoms } = await verifyAll(s, guess);
-  const cam = { ...guess, params: guess.params.slice() };
-  const res = new IncrementalMapper(
-    { feats: s.feats, cameras: [cam], imageCamera: s.feats.map(() => 0), refine: [{ focal: true, principalPoint: true, distortion: true }], pairs, geoms },
-    { ...defaultMapperOptions, seed: 1, silent: true },
-  ).run();
-  return { res, cam, geoms, guess };
-}
+const reconstruct = reconstructSynthetic;
 
 describe('self-calibration on a forward-facing capture', () => {
   // two scenes so a pass does not hinge on one draw; on the old code scene 5 ended 3.6 % off in focal

@@ -6,12 +6,11 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { CHROMIUM, CHROMIUM_ARGS, makeViewerWorkspace, tmpDir } from './viewer-fixture.js';
+import { CHROMIUM, CHROMIUM_ARGS, makeViewerWorkspace, startView, tmpDir, type Served } from './viewer-fixture.js';
 import { ensureViewerBuild } from '../src/viewer-server/build.js';
 import { writeGaussianPly } from '../src/io/ply.js';
 import { writeSpz } from '../src/io/spz.js';
@@ -22,29 +21,6 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
 /** measured 31–36 dB on this scene (Spark's 8-bit colours and sort vs the float reference) */
 const PSNR_MIN = 27;
 const haveChromium = existsSync(CHROMIUM);
-
-interface Served {
-  url: string;
-  proc: ChildProcess;
-}
-
-/** Start `r2s view <target> --port 0 --no-open --json` and read its URL. */
-function startView(target: string): Promise<Served> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'view', target, '--port', '0', '--no-open', '--json'], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '', err = '';
-  return new Promise((resolve, reject) => {
-    proc.stdout!.on('data', (d) => {
-      out += String(d);
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (line) resolve({ url: (JSON.parse(line) as { url: string }).url, proc });
-    });
-    proc.stderr!.on('data', (d) => (err += String(d)));
-    proc.on('exit', (code) => reject(new Error(`r2s view exited ${code}: ${err}`)));
-  });
-}
 
 /** Pixels of a PNG given as bytes, a data: URL, or a file path. */
 async function rgbOf(png: Buffer | string): Promise<{ data: Buffer; width: number; height: number }> {

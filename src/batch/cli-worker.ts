@@ -78,7 +78,6 @@ export async function run(argv: string[]): Promise<number> {
         res = await executeJob(spec, {
           catalog,
           output,
-          retry,
           signal: stopping.signal,
           onProgress: (p) => {
             if (Date.now() - lastProgress < 1000 && p.done < p.total) return;

@@ -16,8 +16,6 @@ export interface ExecuteOptions {
   catalog: StageCatalog;
   /** output root (logs and result files go under it) */
   output: string;
-  /** this is a retry after an interruption or failure: resume from a checkpoint if there is one */
-  retry: boolean;
   onProgress?: (p: JobProgress) => void;
   onStart?: (pid: number) => void;
   signal?: AbortSignal;
@@ -50,11 +48,14 @@ export async function executeJob(job: JobSpec, o: ExecuteOptions): Promise<JobRu
     const error = o.catalog.unavailable(job.stage) ?? `unknown stage '${job.stage}'`;
     return { ok: false, error, exitCode: null, signal: null, pid: -1, seconds: 0, resumed: false, skipped: false };
   }
-  const resumed = stage.resumable && o.retry && hasFreshCheckpoint(job.workspace, job.stage);
+  // Resume whenever an interrupted run left a checkpoint, whether the queue counts this as a retry
+  // or not (a job re-submitted after Redis lost it is a fresh job to BullMQ); the trainer resumes
+  // only a checkpoint of the same run (its identity), so this never continues a different run.
+  const resumeRequested = stage.resumable && hasFreshCheckpoint(job.workspace, job.stage);
   const res = await runJobProcess(
     {
       // What a person would type for the same job, for the log and the workspace lock.
-      job: { stage: job.stage, workspace: job.workspace, options: job.options, resume: resumed, command: `r2s ${job.stage} ${stage.argv(job.workspace, job.options, { resume: resumed }).join(' ')}` },
+      job: { stage: job.stage, workspace: job.workspace, options: job.options, resume: resumeRequested, command: `r2s ${job.stage} ${stage.argv(job.workspace, job.options, { resume: resumeRequested }).join(' ')}` },
       logFile: jobLogFile(o.output, job),
       ...(o.onProgress ? { onProgress: o.onProgress } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
@@ -64,6 +65,8 @@ export async function executeJob(job: JobSpec, o: ExecuteOptions): Promise<JobRu
     o.onStart,
   );
   const skipped = res.result?.skipped === true;
+  // what the stage reports (train's resumedFrom), not what was asked: another run's checkpoint is not resumed
+  const resumed = resumeRequested && (res.result ? res.result.resumedFrom !== undefined : false);
   const file: JobResultFile = {
     id: job.id,
     capture: job.capture,

@@ -103,7 +103,7 @@ export class SqliteQueue implements DrivenQueue {
   private async runOne(job: ClaimedJob, o: DriveOptions, signal: AbortSignal): Promise<void> {
     const exec: JobExecutor =
       this.executor ??
-      ((j, x) => executeJob(j.spec, { catalog: this.catalog!, output: o.output, retry: j.retry, onProgress: x.onProgress, signal: x.signal }));
+      ((j, x) => executeJob(j.spec, { catalog: this.catalog!, output: o.output, onProgress: x.onProgress, signal: x.signal }));
     let lastWrite = 0;
     const res = await exec(job, {
       signal,

@@ -17,7 +17,7 @@ import { writeColmapModel } from '../io/colmap.js';
 import { emptyModel, type SparseModel } from '../core/sparse-model.js';
 import { SH_COEFFS } from '../core/gaussians.js';
 import { matToQuat, matVec3, type Vec3 } from '../geometry/rotation.js';
-import type { Priors } from '../ingest/priors.js';
+import { syntheticPriors } from './workspace.js';
 import { writePng } from '../scene/image-io.js';
 import { sigmoid, shDcToRgb } from '../scene/gaussians.js';
 import { writeFileAtomic, writeJsonAtomic } from '../util/fsx.js';
@@ -64,16 +64,7 @@ export async function writeObjectsWorkspace(root: string, opts: Partial<ObjectsS
     }
     await writeFileAtomic(dir('meshes', `${ob.name}.obj`), meshToObj(shapeMesh(ob.spec), ob.name));
   }
-  const priors: Priors = {
-    version: 1,
-    input: { kind: 'photos', path: 'synthetic-objects' },
-    images: cap.views.map((v) => ({
-      name: v.name, width: k.width, height: k.height, cameraKey: `synthetic|${k.width}x${k.height}`,
-      focalPx: k.fx, focalSource: 'user', make: 'r2s', model: 'synthetic-objects', source: `synthetic:${v.name}`,
-    })),
-    dropped: [],
-  };
-  await writeJsonAtomic(dir('priors.json'), priors);
+  await writeJsonAtomic(dir('priors.json'), syntheticPriors('synthetic-objects', cap.views.map((v) => v.name), k));
   await writeColmapModel(dir('sparse'), objectsModel(cap), { text: true, binary: true });
   await writeJsonAtomic(dir('sparse', 'frame.json'), { scale: 'metric', method: 'none', up: [0, 0, 1], scaleFactor: 1, note: 'synthetic objects scene: exact frame' });
   const truth: ObjectsTruthFile = {

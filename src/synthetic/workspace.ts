@@ -11,6 +11,7 @@ import { matToQuat } from '../geometry/rotation.js';
 import type { Priors } from '../ingest/priors.js';
 import { writePng } from '../scene/image-io.js';
 import { syntheticPoints, type SynthCapture } from './generate.js';
+import type { SynthIntrinsics } from './cameras.js';
 import { buildTrainData, type TrainData } from '../scene/dataset.js';
 
 export interface SyntheticTruth {
@@ -60,20 +61,24 @@ export interface SyntheticPaths {
   truthPath: string;
 }
 
+/** priors.json of a synthetic capture: every image with the exact focal, as a user would give it. */
+export function syntheticPriors(label: string, names: string[], k: SynthIntrinsics): Priors {
+  return {
+    version: 1,
+    input: { kind: 'photos', path: label },
+    images: names.map((name) => ({
+      name, width: k.width, height: k.height, cameraKey: `synthetic|${k.width}x${k.height}`,
+      focalPx: k.fx, focalSource: 'user', make: 'r2s', model: label, source: `synthetic:${name}`,
+    })),
+    dropped: [],
+  };
+}
+
 /** Write images, priors, the COLMAP model (given poses) and the truth. */
 export async function writeSyntheticCapture(cap: SynthCapture, out: SyntheticPaths): Promise<void> {
   const k = cap.intrinsics;
   for (const im of cap.images) await writePng(path.join(out.imagesDir, im.name), im.rgb, k.width, k.height);
-  const priors: Priors = {
-    version: 1,
-    input: { kind: 'photos', path: 'synthetic' },
-    images: cap.images.map((im) => ({
-      name: im.name, width: k.width, height: k.height, cameraKey: `synthetic|${k.width}x${k.height}`,
-      focalPx: k.fx, focalSource: 'user', make: 'r2s', model: 'synthetic', source: `synthetic:${im.name}`,
-    })),
-    dropped: [],
-  };
-  await writeJsonAtomic(out.priorsPath, priors);
+  await writeJsonAtomic(out.priorsPath, syntheticPriors('synthetic', cap.images.map((im) => im.name), k));
   await writeColmapModel(out.sparseDir, captureToModel(cap, 'given'));
   const truth: SyntheticTruth = {
     version: 1,

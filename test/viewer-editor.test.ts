@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as THREE from 'three';
 import { Document, NodeIO } from '@gltf-transform/core';
-import { CHROMIUM, CHROMIUM_ARGS, makeViewerWorkspace, startView, tmpDir, type Served } from './viewer-fixture.js';
+import { CHROMIUM, CHROMIUM_ARGS, hooksOf, makeViewerWorkspace, openViewer, startView, tmpDir, type HookObject, type Served } from './viewer-fixture.js';
 import { ensureViewerBuild } from '../src/viewer-server/build.js';
 import { writeGaussianPly, decodeGaussianPly } from '../src/io/ply.js';
 import { encodeSpz, decodeSpz } from '../src/io/spz.js';
@@ -21,16 +21,9 @@ import type { SynthCapture } from '../src/synthetic/generate.js';
 import type { GaussianParams } from '../src/core/gaussians.js';
 
 const haveChromium = existsSync(CHROMIUM);
-type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type R = HookObject;
 type V3 = [number, number, number];
-const r2s = (page: Page) => <T>(fn: (h: R, arg: any) => T | Promise<T>, arg?: unknown) => page.evaluate(([f, a]) => new Function('h', 'a', `return (${f})(h, a)`)((window as unknown as { __r2s: R }).__r2s, a), [fn.toString(), arg] as const) as Promise<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function openViewer(browser: Browser, url: string, w = 400, h = 300): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: w, height: h }, acceptDownloads: true });
-  await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { __r2s?: R }).__r2s?.loaded === true, null, { timeout: 60_000 });
-  return page;
-}
+const r2s = hooksOf;
 
 function alloc(count: number): GaussianParams {
   return { count, means: new Float32Array(count * 3), logScales: new Float32Array(count * 3), quats: new Float32Array(count * 4), opacityLogits: new Float32Array(count), sh: new Float32Array(count * 48) };
@@ -209,7 +202,7 @@ describe.skipIf(!haveChromium)('viewer editor tools', () => {
   });
 
   it('lasso drawn with the mouse selects the splats whose projected centres fall inside; sphere selects those inside it', async () => {
-    const page = await openViewer(browser, main.url);
+    const page = await openViewer(browser, main.url, 400, 300);
     const h = r2s(page);
     await h((x) => x.jumpToCamera(0));
     await h((x) => x.openPanel('edit'));
@@ -251,7 +244,7 @@ describe.skipIf(!haveChromium)('viewer editor tools', () => {
   });
 
   it('floater filter previews exactly the faint isolated splats far away, removes them, undo restores them', async () => {
-    const page = await openViewer(browser, `${shServed.url}?file=/files/ws/floaters.ply`);
+    const page = await openViewer(browser, `${shServed.url}?file=/files/ws/floaters.ply`, 400, 300);
     const h = r2s(page);
     const total = floaterScene.count;
     expect(await h((x) => ({ n: x.splatCount, e: x.errors }))).toEqual({ n: total, e: [] });
@@ -273,7 +266,7 @@ describe.skipIf(!haveChromium)('viewer editor tools', () => {
   });
 
   it('.ply export after a crop keeps SH (agrees with .spz) and loads again by ?file=; drag-and-drop opens .spz; bad files are errors', async () => {
-    const page = await openViewer(browser, shServed.url);
+    const page = await openViewer(browser, shServed.url, 400, 300);
     const h = r2s(page);
     expect(await h((x) => x.splatCount)).toBe(sh.count);
     await h((x) => x.openPanel('edit'));
@@ -318,7 +311,7 @@ describe.skipIf(!haveChromium)('viewer editor tools', () => {
     await page.close();
 
     // the exported .ply opened by ?file= (served from the workspace)
-    const p2 = await openViewer(browser, `${shServed.url}?file=/files/ws/cropped.ply`);
+    const p2 = await openViewer(browser, `${shServed.url}?file=/files/ws/cropped.ply`, 400, 300);
     expect(await r2s(p2)((x) => ({ n: x.splatCount, e: x.errors }))).toEqual({ n: kept, e: [] });
     // the .spz dropped on the page replaces the scene
     const dt = await p2.evaluateHandle((b64: string) => {
@@ -349,7 +342,7 @@ describe.skipIf(!haveChromium)('viewer editor tools', () => {
 
     // ?file= with a broken file and a missing one: an error in the page
     for (const [f, msg] of [['broken.spz', /Could not load broken\.spz/], ['missing.ply', /Could not load missing\.ply: .*HTTP 404/]] as const) {
-      const p3 = await openViewer(browser, `${shServed.url}?file=/files/ws/${f}`);
+      const p3 = await openViewer(browser, `${shServed.url}?file=/files/ws/${f}`, 400, 300);
       expect(await p3.locator('#error').textContent()).toMatch(msg);
       await p3.close();
     }
@@ -439,7 +432,7 @@ describe.skipIf(!haveChromium)('viewer editor tools', () => {
   });
 
   it('asset folder: Mesh and Collider toggles load the GLBs with GLTFLoader and show / hide them', async () => {
-    const page = await openViewer(browser, asset.url);
+    const page = await openViewer(browser, asset.url, 400, 300);
     const h = r2s(page);
     expect(await page.locator('#asset-toggles').isVisible()).toBe(true);
     expect(await page.locator('#asset-info').textContent()).toBe('0.50 × 0.50 × 0.50 m');

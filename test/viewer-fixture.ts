@@ -10,6 +10,7 @@ import { renderSyntheticCapture } from '../src/synthetic/generate.js';
 import { writeSyntheticWorkspace } from '../src/synthetic/workspace.js';
 import { writeGaussianPly } from '../src/io/ply.js';
 import type { SynthCapture } from '../src/synthetic/generate.js';
+import type { Browser, Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.R2S_CHROMIUM ?? '/usr/bin/chromium';
 export const CHROMIUM_ARGS = [
@@ -57,4 +58,18 @@ export async function startView(target: string): Promise<Served> {
     proc.stderr!.on('data', (d) => (err += String(d)));
     proc.on('exit', (code) => reject(new Error(`r2s view exited ${code}: ${err}`)));
   });
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type HookObject = Record<string, any>;
+
+/** Call `fn(window.__r2s, arg)` in the page (the viewer's test hooks). */
+export const hooksOf = (page: Page) => <T>(fn: (h: HookObject, arg: any) => T | Promise<T>, arg?: unknown) => page.evaluate(([f, a]) => new Function('h', 'a', `return (${f})(h, a)`)((window as unknown as { __r2s: HookObject }).__r2s, a), [fn.toString(), arg] as const) as Promise<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** A new page on `url`, once the viewer says it has loaded. */
+export async function openViewer(browser: Browser, url: string, w = 320, h = 240): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: w, height: h }, acceptDownloads: true });
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { __r2s?: HookObject }).__r2s?.loaded === true, null, { timeout: 60_000 });
+  return page;
 }

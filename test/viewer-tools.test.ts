@@ -11,7 +11,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as THREE from 'three';
-import { CHROMIUM, CHROMIUM_ARGS, makeViewerWorkspace, startView, tmpDir, type Served } from './viewer-fixture.js';
+import { CHROMIUM, CHROMIUM_ARGS, hooksOf, makeViewerWorkspace, openViewer, startView, tmpDir, type HookObject, type Served } from './viewer-fixture.js';
 import { ensureViewerBuild } from '../src/viewer-server/build.js';
 import { writeGaussianPly } from '../src/io/ply.js';
 import { readColmapModel, writeColmapModel } from '../src/io/colmap.js';
@@ -20,15 +20,8 @@ import type { SynthCapture } from '../src/synthetic/generate.js';
 import type { GaussianParams } from '../src/core/gaussians.js';
 
 const haveChromium = existsSync(CHROMIUM);
-type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-const r2s = (page: Page) => <T>(fn: (h: R, arg: any) => T | Promise<T>, arg?: unknown) => page.evaluate(([f, a]) => new Function('h', 'a', `return (${f})(h, a)`)((window as unknown as { __r2s: R }).__r2s, a), [fn.toString(), arg] as const) as Promise<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-async function openViewer(browser: Browser, url: string, w = 320, h = 240): Promise<Page> {
-  const page = await browser.newPage({ viewport: { width: w, height: h }, acceptDownloads: true });
-  await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { __r2s?: R }).__r2s?.loaded === true, null, { timeout: 60_000 });
-  return page;
-}
+type R = HookObject;
+const r2s = hooksOf;
 
 /** Flat opaque patches (n×n splats, side `side`) centred at the given points, facing +z. */
 function patches(centres: Array<[number, number, number]>, n = 12, side = 0.4): GaussianParams {

@@ -1,7 +1,7 @@
 /** Descriptor matching (WebAssembly and JS paths agree with a brute-force reference) and pair selection. */
 import { describe, expect, it } from 'vitest';
 import { matchDescriptors, setUseWasm } from '../src/sfm/hamming.mjs';
-import { selectPairs } from '../src/sfm/matching.js';
+import { selectPairs } from '../src/sfm/pairs.js';
 import { parseIntrinsics } from '../src/sfm/intrinsics.js';
 import { mulberry32 } from '../src/util/rng.js';
 import { writeFileSync, mkdtempSync } from 'node:fs';

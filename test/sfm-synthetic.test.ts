@@ -11,7 +11,7 @@ import { verifyPair } from '../src/sfm/verify.js';
 import { IncrementalMapper, defaultMapperOptions } from '../src/sfm/mapper.js';
 import { evaluatePoses } from '../src/eval/poses.js';
 import { scaleByCameraHeight, cameraCentre, alignToGps } from '../src/sfm/frame.js';
-import { selectPairs } from '../src/sfm/matching.js';
+import { selectPairs } from '../src/sfm/pairs.js';
 import { mulberry32 } from '../src/util/rng.js';
 import type { FeatureSet, ImagePair, TwoViewGeometry } from '../src/sfm/types.js';
 

@@ -104,6 +104,33 @@ describe('cleanCut', () => {
     expect(r.removed.faint).toBe(300);
     expect(r.removed.isolated).toBeGreaterThanOrEqual(98);
   });
+
+  it('keeps a sparsely trained object whole: fragments just beyond the first link radius are the object, not specks', () => {
+    // a dense core (half the mass) and a chain of 40 small clusters leading away from it, each 1/80
+    // of the mass (2.5 % of the core's: below minPartFraction), 1.2 cm apart; plus 10 opaque specks 1 m away
+    const rng = new Rng(3);
+    const pts: number[][] = [];
+    for (let k = 0; k < 800; k++) pts.push([rng.uniform(-0.02, 0.02), rng.uniform(-0.02, 0.02), rng.uniform(0.03, 0.07)]);
+    for (let c = 0; c < 40; c++) {
+      for (let k = 0; k < 20; k++) pts.push([0.03 + 0.012 * c + rng.uniform(-0.002, 0.002), rng.uniform(-0.002, 0.002), 0.05 + rng.uniform(-0.002, 0.002)]);
+    }
+    const object = pts.length;
+    for (let k = 0; k < 10; k++) pts.push([1.3 + 0.3 * k, 1.3, 0.5]);
+    const g = allocGaussians(pts.length);
+    pts.forEach((p, i) => {
+      g.means.set(p, 3 * i);
+      g.logScales.set([Math.log(0.003), Math.log(0.003), Math.log(0.003)], 3 * i);
+      g.quats.set([1, 0, 0, 0], 4 * i);
+      g.opacityLogits[i] = logit(0.8);
+    });
+    const all = Array.from({ length: pts.length }, (_, i) => i);
+    const r = cleanCut(g, all);
+    expect(Array.from(r.indices).filter((i) => i < object).length).toBe(object);
+    expect(r.removed.isolated).toBe(10);
+    // with a radius that links the core but not the chain held fixed, the chain is lost (the failure this guards against)
+    const fixed = cleanCut(g, all, { linkRadius: 0.006 });
+    expect(fixed.removed.isolated).toBe(800 + 10);
+  });
 });
 
 describe('--box', () => {

@@ -1,13 +1,19 @@
 /**
  * Binary-descriptor matching by Hamming distance (plain JS so the matching workers can load it
  * without a TypeScript loader). Descriptors are `words` Uint32 each.
+ *
+ * The nearest-two search has three CPU kernels with identical outputs: WebAssembly SIMD (default),
+ * WebAssembly scalar, plain JS; each falls back to the next where it cannot run. The GPU matcher
+ * (src/gpu/match/) computes the same nearest-two table, and ratioCandidates / mutualMatches turn
+ * either into the same matches. Tie rule everywhere: the lowest index among equally near wins.
  */
 
-import { nearestTwoWasm } from './hamming-wasm.mjs';
+import { nearestTwoWasm, simdAvailable } from './hamming-wasm.mjs';
 
-let useWasm = true;
-/** Tests compare both paths. */
-export function setUseWasm(on) { useWasm = on; }
+/** @type {'simd' | 'scalar' | 'js'} */
+let kernel = 'simd';
+/** Tests and the benchmark compare the kernels. */
+export function setKernel(k) { kernel = k; }
 
 function popcnt(x) {
   x = x - ((x >>> 1) & 0x55555555);
@@ -19,7 +25,8 @@ function popcnt(x) {
 /** Nearest and second-nearest of each row of A in B; the scan over a candidate stops as soon as
  * its partial distance reaches the current second best (it can no longer matter). */
 function nearestTwo(A, nA, B, nB, W, rows, best, d1, d2) {
-  if (useWasm && nearestTwoWasm(A, B, nB, W, rows, best, d1, d2)) return;
+  if (kernel === 'simd' && nearestTwoWasm(A, B, nB, W, rows, best, d1, d2, true)) return;
+  if (kernel !== 'js' && nearestTwoWasm(A, B, nB, W, rows, best, d1, d2, false)) return;
   for (const i of rows) {
     let b1 = 1 << 30, b2 = 1 << 30, bi = -1;
     const oa = i * W;
@@ -40,6 +47,32 @@ function nearestTwo(A, nA, B, nB, W, rows, best, d1, d2) {
 }
 
 /**
+ * The A rows whose nearest B passes the absolute cap and Lowe's ratio test (`cand`, ascending),
+ * and the distinct B rows they picked (`rows`, ascending), which need the reverse search.
+ */
+export function ratioCandidates(best, d1, d2, nA, ratio, maxDist) {
+  const cand = [];
+  let maxPick = -1;
+  for (let i = 0; i < nA; i++) if (best[i] > maxPick) maxPick = best[i];
+  const picked = new Uint8Array(maxPick + 1);
+  for (let i = 0; i < nA; i++) {
+    if (best[i] < 0 || d1[i] > maxDist || d1[i] >= ratio * d2[i]) continue;
+    cand.push(i);
+    picked[best[i]] = 1;
+  }
+  const rows = [];
+  for (let j = 0; j < picked.length; j++) if (picked[j]) rows.push(j);
+  return { cand: Int32Array.from(cand), rows: Int32Array.from(rows) };
+}
+
+/** Interleaved (iA, iB) for the candidates whose pick picks them back (the mutual check). */
+export function mutualMatches(cand, best, rbest) {
+  const out = [];
+  for (const i of cand) if (rbest[best[i]] === i) out.push(i, best[i]);
+  return Uint32Array.from(out);
+}
+
+/**
  * Matches A→B with Lowe's ratio test, an absolute distance cap and a mutual (cross) check.
  * Returns interleaved index pairs (iA, iB) as Uint32Array.
  */
@@ -47,19 +80,16 @@ export function matchDescriptors(A, nA, B, nB, words, ratio, maxDist) {
   const best = new Int32Array(nA), d1 = new Int32Array(nA), d2 = new Int32Array(nA);
   const all = new Int32Array(nA);
   for (let i = 0; i < nA; i++) all[i] = i;
-  nearestTwo(A, nA, B, nB, words, all, best, d1, d2);
-  const cand = [];
-  const need = new Set();
-  for (let i = 0; i < nA; i++) {
-    if (best[i] < 0 || d1[i] > maxDist || d1[i] >= ratio * d2[i]) continue;
-    cand.push(i);
-    need.add(best[i]);
+  const rbest = new Int32Array(nB).fill(-1);
+  if (kernel === 'simd' && simdAvailable(words)) {
+    // one pass: the SIMD kernel also keeps every B descriptor's nearest A row (the reverse best)
+    nearestTwoWasm(A, B, nB, words, all, best, d1, d2, true, rbest);
+    return mutualMatches(ratioCandidates(best, d1, d2, nA, ratio, maxDist).cand, best, rbest);
   }
+  nearestTwo(A, nA, B, nB, words, all, best, d1, d2);
+  const { cand, rows } = ratioCandidates(best, d1, d2, nA, ratio, maxDist);
   // reverse search only for the B descriptors that some A descriptor picked
-  const rows = Int32Array.from(need);
-  const rbest = new Int32Array(nB).fill(-1), rd1 = new Int32Array(nB), rd2 = new Int32Array(nB);
+  const rd1 = new Int32Array(nB), rd2 = new Int32Array(nB);
   nearestTwo(B, nB, A, nA, words, rows, rbest, rd1, rd2);
-  const out = [];
-  for (const i of cand) if (rbest[best[i]] === i) out.push(i, best[i]);
-  return Uint32Array.from(out);
+  return mutualMatches(cand, best, rbest);
 }

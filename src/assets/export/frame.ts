@@ -47,6 +47,9 @@ function quantile(a: Float64Array, q: number): number {
   return s[Math.min(s.length - 1, Math.max(0, Math.floor(q * (s.length - 1) + 0.5)))]!;
 }
 
+/** Fraction of extreme Gaussian centres dropped per side and axis when measuring an asset's extents (stray splats). */
+export const ASSET_EXTENT_TRIM = 5e-4;
+
 export interface AssetFrame {
   T: Similarity;
   /** asset-frame extents of the Gaussian centres (trimmed by `trim` at each end) */
@@ -57,7 +60,7 @@ export interface AssetFrame {
  * The scene→asset similarity. `trim` drops that fraction of extreme centres per side and axis
  * (stray Gaussians); the bottom is the ground plane when given, else the trimmed lowest centre.
  */
-export function assetFrame(p: GaussianParams, indices: ArrayLike<number>, up: [number, number, number], scale: number, ground?: GroundPlane, trim = 5e-4, heading?: ArrayLike<number>): AssetFrame {
+export function assetFrame(p: GaussianParams, indices: ArrayLike<number>, up: [number, number, number], scale: number, ground?: GroundPlane, trim = ASSET_EXTENT_TRIM, heading?: ArrayLike<number>): AssetFrame {
   const R = headingToX(rotationUpToY(up), heading);
   const n = indices.length;
   const cols = [new Float64Array(n), new Float64Array(n), new Float64Array(n)];

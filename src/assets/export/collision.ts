@@ -13,13 +13,21 @@ import type { TriMesh } from '../mesh/types.js';
 export interface CollisionOptions {
   /** most convex pieces (default 16) */
   maxHulls: number;
-  /** V-HACD voxel count (default 100000) */
+  /**
+   * a mesh filling at least this fraction of its convex hull's volume is near-convex: its hull is
+   * the one piece, and V-HACD (seconds to tens of seconds) is skipped (default 0.97)
+   */
+  convexVolumeRatio: number;
+  /**
+   * V-HACD voxel count (default 50000: half the time of 100000 — 13 vs 26 s for a 1 m box on a
+   * loaded 2-core machine — with the same 16 pieces; the pieces are shrink-wrapped onto the mesh)
+   */
   voxelResolution: number;
   /** vertices per piece (default 64) */
   maxVerticesPerHull: number;
 }
 
-export const defaultCollisionOptions: CollisionOptions = { maxHulls: 16, voxelResolution: 100000, maxVerticesPerHull: 64 };
+export const defaultCollisionOptions: CollisionOptions = { maxHulls: 16, convexVolumeRatio: 0.97, voxelResolution: 50000, maxVerticesPerHull: 64 };
 
 let manifold: Promise<Awaited<ReturnType<typeof Module>>> | null = null;
 
@@ -44,7 +52,21 @@ export async function convexHull(points: ArrayLike<number>): Promise<TriMesh> {
 
 let decomposer: Promise<ConvexMeshDecomposition> | null = null;
 
+/** |signed volume| of a closed triangle mesh (divergence theorem: Σ a·(b×c) / 6). */
+function meshVolume(m: TriMesh): number {
+  const p = m.positions, I = m.indices;
+  let v = 0;
+  for (let t = 0; t < I.length; t += 3) {
+    const a = 3 * I[t]!, b = 3 * I[t + 1]!, c = 3 * I[t + 2]!;
+    v += p[a]! * (p[b + 1]! * p[c + 2]! - p[b + 2]! * p[c + 1]!) - p[a + 1]! * (p[b]! * p[c + 2]! - p[b + 2]! * p[c]!) + p[a + 2]! * (p[b]! * p[c + 1]! - p[b + 1]! * p[c]!);
+  }
+  return Math.abs(v) / 6;
+}
+
 export async function convexDecomposition(m: TriMesh, o: CollisionOptions = defaultCollisionOptions): Promise<TriMesh[]> {
+  const hull = await convexHull(m.positions);
+  const hv = meshVolume(hull);
+  if (hv > 0 && meshVolume(m) >= o.convexVolumeRatio * hv) return [hull];
   decomposer ??= ConvexMeshDecomposition.create();
   const d = await decomposer;
   const hulls = d.computeConvexHulls({ positions: Float64Array.from(m.positions), indices: m.indices }, {

@@ -7,6 +7,7 @@ import type { GaussianParams } from '../../core/gaussians.js';
 import type { RasterCamera } from '../../core/raster.js';
 import { cleanMesh, defaultCleanOptions, type CleanOptions } from './clean.js';
 import { colorVertices } from './colors.js';
+import { COARSEN_SIGMA_PX, coarsenForRender, finestPixel } from './coarsen.js';
 import { marchingCubes } from './marching-cubes.js';
 import { renderView, type RasterBackend, type ViewRender } from './render.js';
 import { buildLods, defaultSimplifyOptions, type SimplifyOptions } from './simplify.js';
@@ -30,6 +31,11 @@ export interface MeshOptions {
    * Above it an even subsample is rendered with footprints widened to keep the surface covered.
    */
   maxRenderGaussians: number;
+  /**
+   * Gaussians under this many pixels (σ) of the finest view are thinned and widened to it before
+   * rendering (coarsen.ts; default ½; 0 = off)
+   */
+  coarsenSigmaPx: number;
 }
 
 /** How the depth maps fused into the TSDF are rendered (see renderView). */
@@ -55,6 +61,7 @@ export const defaultMeshOptions: MeshOptions = {
   simplify: defaultSimplifyOptions,
   shDegree: 0,
   maxRenderGaussians: 600_000,
+  coarsenSigmaPx: COARSEN_SIGMA_PX,
 };
 
 /** Every k-th Gaussian, areas scaled by N/M so the subsample still covers the surface. */
@@ -82,6 +89,8 @@ export interface MeshResult {
   /** the renders fused (the thumbnail and colour steps reuse them) */
   views: ViewRender[];
   voxel: number;
+  /** Gaussians drawn in each view (after coarsenForRender and the subsample cap) */
+  renderedGaussians: number;
   timings: Record<string, number>;
 }
 
@@ -118,10 +127,11 @@ export async function meshFromGaussians(
   const radius = 0.5 * Math.hypot(b.max[0] - b.min[0], b.max[1] - b.min[1], b.max[2] - b.min[2]);
   const cams = [...orbitViews(center, radius, o.views, b.min[1]), ...captureViews(captureCams, center, radius, o.views)];
   const views: ViewRender[] = [];
-  const shown = subsampleForRender(params, o.maxRenderGaussians);
+  const coarse = o.coarsenSigmaPx > 0 ? coarsenForRender(params, finestPixel(cams, center), o.coarsenSigmaPx) : params;
+  const shown = subsampleForRender(coarse, o.maxRenderGaussians);
   const grid = createGrid(b, o.tsdf);
   const depth = { minAlpha: o.depth.minAlpha, planar: o.depth.planar, frontMargin: o.depth.frontMarginVoxels * grid.voxel };
-  for (const cam of cams) views.push(await renderView(backend, shown, cam, shown === params ? o.shDegree : 0, depth));
+  for (const cam of cams) views.push(await renderView(backend, shown, cam, shown === coarse ? o.shDegree : 0, depth));
   lap('render');
   for (const v of views) integrate(grid, v, o.tsdf);
   lap('tsdf');
@@ -132,5 +142,5 @@ export async function meshFromGaussians(
   lap('cleanColor');
   const lods = await buildLods(full, o.simplify);
   lap('simplify');
-  return { full, lods, views, voxel: grid.voxel, timings };
+  return { full, lods, views, voxel: grid.voxel, renderedGaussians: shown.count, timings };
 }

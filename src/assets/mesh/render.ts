@@ -109,7 +109,7 @@ export function planarDepthParams(all: GaussianParams, cam: RasterCamera, keep?:
   const p = keep ? gather(all, keep) : all;
   const n = p.count;
   const Pw = keep ? new Float64Array(6 * n) : Pall;
-  if (keep) keep.forEach((i, k) => Pw.set(Pall.subarray(6 * i, 6 * i + 6), 6 * k));
+  if (keep) for (let k = 0; k < n; k++) for (let j = 0, i = keep[k]!; j < 6; j++) Pw[6 * k + j] = Pall[6 * i + j]!;
   // camera centre C = −Rᵀt: μ − C is the camera-frame mean rotated back to the world
   const C = [0, 1, 2].map((a) => -(R[a]! * t[0]! + R[3 + a]! * t[1]! + R[6 + a]! * t[2]!));
   const zs = new Float64Array(n);
@@ -158,13 +158,17 @@ export function planarDepthParams(all: GaussianParams, cam: RasterCamera, keep?:
 function gather(p: GaussianParams, idx: Int32Array): GaussianParams {
   const m = idx.length, S = p.sh.length / Math.max(1, p.count);
   const out: GaussianParams = { count: m, means: new Float32Array(3 * m), logScales: new Float32Array(3 * m), quats: new Float32Array(4 * m), opacityLogits: new Float32Array(m), sh: new Float32Array(S * m) };
-  idx.forEach((i, k) => {
-    out.means.set(p.means.subarray(3 * i, 3 * i + 3), 3 * k);
-    out.logScales.set(p.logScales.subarray(3 * i, 3 * i + 3), 3 * k);
-    out.quats.set(p.quats.subarray(4 * i, 4 * i + 4), 4 * k);
+  // plain index loops: subarray views per Gaussian cost more than the copies (hot: once per view)
+  for (let k = 0; k < m; k++) {
+    const i = idx[k]!;
+    for (let a = 0; a < 3; a++) {
+      out.means[3 * k + a] = p.means[3 * i + a]!;
+      out.logScales[3 * k + a] = p.logScales[3 * i + a]!;
+      out.sh[S * k + a] = p.sh[S * i + a]!;
+    }
+    for (let a = 0; a < 4; a++) out.quats[4 * k + a] = p.quats[4 * i + a]!;
     out.opacityLogits[k] = p.opacityLogits[i]!;
-    out.sh.set(p.sh.subarray(S * i, S * i + 3), S * k);
-  });
+  }
   return out;
 }
 

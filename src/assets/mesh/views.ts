@@ -10,7 +10,11 @@ type V3 = [number, number, number];
 export interface ViewOptions {
   /** image side in pixels of every virtual view (default 192) */
   size: number;
-  /** orbit views around the object (default 24) */
+  /**
+   * orbit views around the object (default 16; with 4 low views, 20 in all, 5/8 of the render
+   * time of 24 + 8; measured on test/assets-mesh: box Chamfer 0.64 → 0.52 % of the diagonal,
+   * sphere 0.40 → 0.42 %, F@1 % 0.93 → 0.95 and 0.99 → 0.97)
+   */
   orbit: number;
   /** orbit elevations in degrees above the ground, cycled (default [12, 35, 60]) */
   elevationsDeg: number[];
@@ -18,11 +22,11 @@ export interface ViewOptions {
   maxCapture: number;
   /** orbit distance in bounding-sphere radii (default 2.5) */
   distance: number;
-  /** views from just above the ground, to see (and carve) the gaps under overhangs (default 8) */
+  /** views from just above the ground, to see (and carve) the gaps under overhangs (default 4) */
   low: number;
 }
 
-export const defaultViewOptions: ViewOptions = { size: 192, orbit: 24, elevationsDeg: [12, 35, 60], maxCapture: 24, distance: 2.5, low: 8 };
+export const defaultViewOptions: ViewOptions = { size: 192, orbit: 16, elevationsDeg: [12, 35, 60], maxCapture: 24, distance: 2.5, low: 4 };
 
 /** World-to-camera pose looking from `eye` at `target`, OpenCV axes, image y along −up. */
 export function lookAtCamera(eye: V3, target: V3, up: V3, size: number, radius: number): RasterCamera {

@@ -47,6 +47,15 @@ describe('transformGaussians', () => {
     }
   });
 
+  it('a lower SH degree rotates its bands exactly as the full transform and leaves the bands above it zero', () => {
+    const d1 = transformGaussians(src, T, undefined, 1);
+    for (let i = 0; i < src.count; i++) {
+      for (let k = 0; k < 4 * 3; k++) expect(d1.sh[i * 48 + k]).toBe(out.sh[i * 48 + k]);
+      for (let k = 4 * 3; k < 48; k++) expect(d1.sh[i * 48 + k]).toBe(0);
+    }
+    expect(Array.from(d1.means)).toEqual(Array.from(out.means));
+  });
+
   it('covariances become s²·R·Σ·Rᵀ and means s·R·x + t', () => {
     for (let i = 0; i < src.count; i++) {
       const S = covariance(src, i), So = covariance(out, i);

@@ -122,7 +122,7 @@ export async function extractAsset(input: ExtractInput): Promise<{ record: Asset
   const up = input.ground ? input.ground.normal : input.frame.up;
   const frame = assetFrame(input.params, input.indices, up, factor, input.ground, undefined, input.heading);
   const { T } = frame;
-  const g = transformGaussians(input.params, T, input.indices);
+  const g = transformGaussians(input.params, T, input.indices, input.shDegree);
   lap('transform');
   const backend = o.backend ?? (o.mesh || o.thumbnail ? await defaultBackend() : undefined);
   const id = input.id ?? assetId(input.name, input.source.contentHash, input.indices);

@@ -70,8 +70,11 @@ function solve(A: number[][], B: number[][]): number[][] {
   return b.map((row, i) => row.map((v) => v / a[i]![i]!));
 }
 
-/** The Gaussians `indices` of `src` (all when omitted), transformed by `T`. */
-export function transformGaussians(src: GaussianParams, T: Similarity, indices?: ArrayLike<number>): GaussianParams {
+/**
+ * The Gaussians `indices` of `src` (all when omitted), transformed by `T`. Bands above `shDegree`
+ * are left zero (a degree-0 scene has none to rotate: skipping them is a fifth of a 1M extract).
+ */
+export function transformGaussians(src: GaussianParams, T: Similarity, indices?: ArrayLike<number>, shDegree = 3): GaussianParams {
   const n = indices ? indices.length : src.count;
   const at = (k: number) => (indices ? indices[k]! : k);
   const out: GaussianParams = {
@@ -99,7 +102,7 @@ export function transformGaussians(src: GaussianParams, T: Similarity, indices?:
     out.opacityLogits[k] = src.opacityLogits[i]!;
     const si = i * S, so = k * S;
     for (let c = 0; c < 3; c++) out.sh[so + c] = src.sh[si + c]!;
-    for (let l = 1; l <= 3; l++) {
+    for (let l = 1; l <= shDegree; l++) {
       const lo = l * l, nb = 2 * l + 1, m = M[l - 1]!;
       for (let r = 0; r < nb; r++) for (let c = 0; c < 3; c++) {
         let acc = 0;

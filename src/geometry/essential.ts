@@ -41,22 +41,34 @@ function p3MulAdd(r: P3, s: number, p: P3, q: P3): void {
   }
 }
 
+/**
+ * Scratch buffers of essentialFivePoint and polish, which run for every RANSAC sample: reusing
+ * them (the solver is not re-entrant, and each thread has its own module instance) spares the
+ * garbage collector most of its work. Every use starts by clearing or overwriting what it reads.
+ */
+const S = {
+  E: Array.from({ length: 9 }, () => new Float64Array(20)),
+  EEt: Array.from({ length: 9 }, () => new Float64Array(20)),
+  M: new Float64Array(200), M0: new Float64Array(200), minor: new Float64Array(20), tr: new Float64Array(20),
+  f: new Float64Array(10), J: new Float64Array(30), mono: new Float64Array(20), dm: new Float64Array(60),
+  px: new Float64Array(4), py: new Float64Array(4), pz: new Float64Array(4), H: new Float64Array(9), g: new Float64Array(3), Hi: new Float64Array(9),
+};
+
 /** Candidate essential matrices (Frobenius-normalised) from ≥ 5 correspondences in normalised coordinates. */
 export function essentialFivePoint(x1: Float64Array, x2: Float64Array): number[][] {
   const n = x1.length / 2;
   if (n < 5 || x1.length !== x2.length) return [];
   const [X, Y, Z, W] = nullSpace(epipolarDesign(x1, x2), n, 9, 4) as [number[], number[], number[], number[]];
   // E entries as linear polynomials.
-  const E: P3[] = [];
+  const E = S.E;
   for (let k = 0; k < 9; k++) {
-    const p = new Float64Array(20);
+    const p = E[k]!.fill(0);
     p[12] = X[k]!; p[15] = Y[k]!; p[18] = Z[k]!; p[19] = W[k]!;
-    E.push(p);
   }
   const e = (i: number, j: number) => E[i * 3 + j]!;
-  const M = new Float64Array(10 * 20);
+  const M = S.M.fill(0);
   // det(E) by cofactors of the first row.
-  const det = M.subarray(0, 20), minor = new Float64Array(20);
+  const det = M.subarray(0, 20), minor = S.minor;
   const addCofactor = (s: number, a: P3, b: P3, c: P3, d: P3, top: P3) => {
     minor.fill(0); p3MulAdd(minor, 1, a, b); p3MulAdd(minor, -1, c, d); p3MulAdd(det, s, top, minor);
   };
@@ -67,11 +79,11 @@ export function essentialFivePoint(x1: Float64Array, x2: Float64Array): number[]
   const EEt: P3[] = [];
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
     if (j < i) { EEt.push(EEt[j * 3 + i]!); continue; }
-    const r = new Float64Array(20);
+    const r = S.EEt[i * 3 + j]!.fill(0);
     for (let k = 0; k < 3; k++) p3MulAdd(r, 1, e(i, k), e(j, k));
     EEt.push(r);
   }
-  const tr = new Float64Array(20);
+  const tr = S.tr.fill(0);
   for (let i = 0; i < 3; i++) { const d = EEt[i * 4]!; for (let k = 0; k < 20; k++) tr[k]! += d[k]!; }
   // 2 EEᵀE − tr(EEᵀ) E
   for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) {
@@ -79,7 +91,8 @@ export function essentialFivePoint(x1: Float64Array, x2: Float64Array): number[]
     for (let k = 0; k < 3; k++) p3MulAdd(r, 2, EEt[i * 3 + k]!, e(k, j));
     p3MulAdd(r, -1, tr, e(i, j));
   }
-  const M0 = M.slice();
+  const M0 = S.M0;
+  M0.set(M);
   // Gauss–Jordan on the first 10 columns with partial pivoting.
   for (let c = 0; c < 10; c++) {
     let piv = c, best = Math.abs(M[c * 20 + c]!);
@@ -132,23 +145,31 @@ export function essentialFivePoint(x1: Float64Array, x2: Float64Array): number[]
   return out;
 }
 
+// Exponents of MONO as flat arrays: polish reads them in its inner loop.
+const EXP_X = Int8Array.from(MONO, (m) => m[0]), EXP_Y = Int8Array.from(MONO, (m) => m[1]), EXP_Z = Int8Array.from(MONO, (m) => m[2]);
+
 /**
  * Gauss–Newton on the ten original cubics in (x, y, z): the degree-10 polynomial loses digits when
- * two solutions are close, and a few steps here recover them to full precision.
+ * two solutions are close, and a few steps here recover them to full precision. Runs for every root
+ * of every RANSAC sample, so it allocates nothing and reads powers from small tables (the
+ * products are formed in the same order as x^a·y^b·z^c written out, so the result is the same).
  */
 function polish(M0: Float64Array, v: number[]): number[] {
-  const f = new Float64Array(10), J = new Float64Array(30), mono = new Float64Array(20), dm = new Float64Array(60);
-  const pw = (b: number, e: number) => (e === 0 ? 1 : e === 1 ? b : e === 2 ? b * b : b * b * b);
+  const { f, J, mono, dm, px, py, pz, H, g, Hi } = S;
+  px[0] = py[0] = pz[0] = 1;
   let cur = v.slice(), curNorm = Infinity;
   v = cur;
   for (let it = 0; it < 5; it++) {
-    const [x, y, z] = cur as [number, number, number];
+    const x = cur[0]!, y = cur[1]!, z = cur[2]!;
+    px[1] = x; px[2] = x * x; px[3] = x * x * x;
+    py[1] = y; py[2] = y * y; py[3] = y * y * y;
+    pz[1] = z; pz[2] = z * z; pz[3] = z * z * z;
     for (let j = 0; j < 20; j++) {
-      const [a, b, c] = MONO[j]!;
-      mono[j] = pw(x, a) * pw(y, b) * pw(z, c);
-      dm[j * 3] = a ? a * pw(x, a - 1) * pw(y, b) * pw(z, c) : 0;
-      dm[j * 3 + 1] = b ? b * pw(x, a) * pw(y, b - 1) * pw(z, c) : 0;
-      dm[j * 3 + 2] = c ? c * pw(x, a) * pw(y, b) * pw(z, c - 1) : 0;
+      const a = EXP_X[j]!, b = EXP_Y[j]!, c = EXP_Z[j]!;
+      mono[j] = px[a]! * py[b]! * pz[c]!;
+      dm[j * 3] = a ? a * px[a - 1]! * py[b]! * pz[c]! : 0;
+      dm[j * 3 + 1] = b ? b * px[a]! * py[b - 1]! * pz[c]! : 0;
+      dm[j * 3 + 2] = c ? c * px[a]! * py[b]! * pz[c - 1]! : 0;
     }
     let nrm = 0;
     for (let r = 0; r < 10; r++) {
@@ -158,15 +179,17 @@ function polish(M0: Float64Array, v: number[]): number[] {
     }
     if (!(nrm < curNorm)) { cur = v; break; }
     curNorm = nrm;
-    const H = new Float64Array(9), g = new Float64Array(3);
+    H.fill(0); g.fill(0);
     for (let r = 0; r < 10; r++) for (let i = 0; i < 3; i++) {
       g[i]! -= J[r * 3 + i]! * f[r]!;
       for (let k = 0; k < 3; k++) H[i * 3 + k]! += J[r * 3 + i]! * J[r * 3 + k]!;
     }
-    const Hi = new Float64Array(9);
     if (!invert3(H, Hi)) break;
-    const step = [0, 1, 2].map((i) => Hi[i * 3]! * g[0]! + Hi[i * 3 + 1]! * g[1]! + Hi[i * 3 + 2]! * g[2]!);
-    const next = cur.map((c, i) => c + step[i]!);
+    const next = [
+      cur[0]! + (Hi[0]! * g[0]! + Hi[1]! * g[1]! + Hi[2]! * g[2]!),
+      cur[1]! + (Hi[3]! * g[0]! + Hi[4]! * g[1]! + Hi[5]! * g[2]!),
+      cur[2]! + (Hi[6]! * g[0]! + Hi[7]! * g[1]! + Hi[8]! * g[2]!),
+    ];
     if (!next.every(Number.isFinite)) break;
     v = cur; cur = next;
   }

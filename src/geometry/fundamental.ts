@@ -11,8 +11,9 @@ export function epipolarDesign(x1: Float64Array, x2: Float64Array): Float64Array
   const n = x1.length / 2;
   const A = new Float64Array(n * 9);
   for (let i = 0; i < n; i++) {
-    const u1 = x1[2 * i]!, v1 = x1[2 * i + 1]!, u2 = x2[2 * i]!, v2 = x2[2 * i + 1]!;
-    A.set([u2 * u1, u2 * v1, u2, v2 * u1, v2 * v1, v2, u1, v1, 1], i * 9);
+    const u1 = x1[2 * i]!, v1 = x1[2 * i + 1]!, u2 = x2[2 * i]!, v2 = x2[2 * i + 1]!, o = i * 9;
+    // element by element: this runs for every RANSAC sample, an array literal per row would be garbage
+    A[o] = u2 * u1; A[o + 1] = u2 * v1; A[o + 2] = u2; A[o + 3] = v2 * u1; A[o + 4] = v2 * v1; A[o + 5] = v2; A[o + 6] = u1; A[o + 7] = v1; A[o + 8] = 1;
   }
   return A;
 }

@@ -9,8 +9,10 @@ export function homographyDLT(x1: Float64Array, x2: Float64Array): number[] | nu
   const A = new Float64Array(2 * n * 9);
   for (let i = 0; i < n; i++) {
     const u1 = a.xn[2 * i]!, v1 = a.xn[2 * i + 1]!, u2 = b.xn[2 * i]!, v2 = b.xn[2 * i + 1]!;
-    A.set([0, 0, 0, -u1, -v1, -1, v2 * u1, v2 * v1, v2], 18 * i);
-    A.set([u1, v1, 1, 0, 0, 0, -u2 * u1, -u2 * v1, -u2], 18 * i + 9);
+    // element by element (zeros are already there): this runs for every RANSAC sample
+    const o = 18 * i;
+    A[o + 3] = -u1; A[o + 4] = -v1; A[o + 5] = -1; A[o + 6] = v2 * u1; A[o + 7] = v2 * v1; A[o + 8] = v2;
+    A[o + 9] = u1; A[o + 10] = v1; A[o + 11] = 1; A[o + 15] = -u2 * u1; A[o + 16] = -u2 * v1; A[o + 17] = -u2;
   }
   const [h] = nullSpace(A, 2 * n, 9, 1) as [number[]];
   const H = matMul(matMul(invertSimilarity2D(b.T), h, 3, 3, 3), a.T, 3, 3, 3);

@@ -2,6 +2,7 @@
  * LO-RANSAC (Chum et al.): minimal samples scored by MSAC (truncated squared error), a local
  * optimisation (non-minimal refit on the inliers, iterated) whenever the best model improves, and
  * the adaptive stopping rule N = log(1 − p) / log(1 − wˢ). Seeded, so results are reproducible.
+ * A hypothesis is scored in blocks and dropped once it cannot beat the best (exact: same result).
  * Wrappers for essential (five-point, on normalised coordinates, Sampson error in pixels),
  * fundamental (seven/eight-point) and homography (DLT) follow.
  */
@@ -27,7 +28,16 @@ export interface RansacEstimator<M> {
   nonMinimal?(idx: Int32Array, from: M): M[];
   /** squared residual of every correspondence, in the units of the threshold */
   residuals(model: M, out: Float64Array): void;
+  /**
+   * squared residuals of correspondences from..to-1 only (into out[from..to-1]): when given, a
+   * hypothesis is scored in blocks and dropped as soon as its partial score can no longer beat the
+   * best (MSAC terms are ≥ 0), which changes no decision and skips most of the work on bad ones
+   */
+  residualsRange?(model: M, out: Float64Array, from: number, to: number): void;
 }
+
+/** Correspondences scored per block before the early-rejection check. */
+const SCORE_BLOCK = 64;
 
 /** Seeded generator for RANSAC sampling (the project's mulberry32, seed offset as before). */
 export function makeRng(seed: number): () => number {
@@ -46,12 +56,26 @@ export function loRansac<M>(est: RansacEstimator<M>, thresholdSq: number, opts: 
   const sample = new Int32Array(sampleSize);
 
   let best: M | null = null, bestScore = Infinity, bestCount = 0;
+  // MSAC score and inlier count; with residualsRange, Infinity as soon as the partial sum reaches
+  // bestScore (the full sum could only be larger: that model would be rejected anyway)
   const score = (m: M): [number, number] => {
-    est.residuals(m, res);
     let s = 0, c = 0;
-    for (let i = 0; i < n; i++) {
-      const r = res[i]!;
-      if (r < thresholdSq) { s += r; c++; } else s += thresholdSq;
+    if (!est.residualsRange) {
+      est.residuals(m, res);
+      for (let i = 0; i < n; i++) {
+        const r = res[i]!;
+        if (r < thresholdSq) { s += r; c++; } else s += thresholdSq;
+      }
+      return [s, c];
+    }
+    for (let from = 0; from < n; from += SCORE_BLOCK) {
+      const to = Math.min(n, from + SCORE_BLOCK);
+      est.residualsRange(m, res, from, to);
+      for (let i = from; i < to; i++) {
+        const r = res[i]!;
+        if (r < thresholdSq) { s += r; c++; } else s += thresholdSq;
+      }
+      if (s >= bestScore) return [Infinity, c];
     }
     return [s, c];
   };
@@ -243,7 +267,8 @@ export function estimateEssential(x1px: Float64Array, x2px: Float64Array, cam1: 
       const E = essentialLinear(a, b);
       return E ? [E] : essentialFivePoint(a, b);
     },
-    residuals: (E, out) => { for (let i = 0; i < n; i++) out[i] = sampsonError(E, x1[2 * i]!, x1[2 * i + 1]!, x2[2 * i]!, x2[2 * i + 1]!); },
+    residuals: (E, out) => sampsonRange(E, x1, x2, out, 0, n),
+    residualsRange: (E, out, from, to) => sampsonRange(E, x1, x2, out, from, to),
   }, th * th, opts);
   if (!res) return null;
   const pose0 = recoverPose(res.model, x1, x2, res.inliers);
@@ -266,7 +291,8 @@ export function estimateFundamental(x1px: Float64Array, x2px: Float64Array, opts
     sampleSize: 7,
     minimal: (idx) => fundamentalSevenPoint(subset(x1px, idx), subset(x2px, idx)),
     nonMinimal: (idx) => { const F = fundamentalEightPoint(subset(x1px, idx), subset(x2px, idx)); return F ? [F] : []; },
-    residuals: (F, out) => { for (let i = 0; i < n; i++) out[i] = sampsonError(F, x1px[2 * i]!, x1px[2 * i + 1]!, x2px[2 * i]!, x2px[2 * i + 1]!); },
+    residuals: (F, out) => sampsonRange(F, x1px, x2px, out, 0, n),
+    residualsRange: (F, out, from, to) => sampsonRange(F, x1px, x2px, out, from, to),
   }, opts.maxError * opts.maxError, opts);
 }
 
@@ -279,7 +305,16 @@ export function estimateHomography(x1px: Float64Array, x2px: Float64Array, opts:
     sampleSize: 4,
     minimal: (idx) => { const H = homographyDLT(subset(x1px, idx), subset(x2px, idx)); return H ? [H] : []; },
     nonMinimal: (idx) => { const H = homographyDLT(subset(x1px, idx), subset(x2px, idx)); return H ? [H] : []; },
-    residuals: (H, out) => { for (let i = 0; i < n; i++) out[i] = homographyError(H, x1px[2 * i]!, x1px[2 * i + 1]!, x2px[2 * i]!, x2px[2 * i + 1]!); },
+    residuals: (H, out) => transferRange(H, x1px, x2px, out, 0, n),
+    residualsRange: (H, out, from, to) => transferRange(H, x1px, x2px, out, from, to),
   }, opts.maxError * opts.maxError, opts);
+}
+
+function sampsonRange(F: number[], x1: Float64Array, x2: Float64Array, out: Float64Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) out[i] = sampsonError(F, x1[2 * i]!, x1[2 * i + 1]!, x2[2 * i]!, x2[2 * i + 1]!);
+}
+
+function transferRange(H: number[], x1: Float64Array, x2: Float64Array, out: Float64Array, from: number, to: number): void {
+  for (let i = from; i < to; i++) out[i] = homographyError(H, x1[2 * i]!, x1[2 * i + 1]!, x2[2 * i]!, x2[2 * i + 1]!);
 }
 

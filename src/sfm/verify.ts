@@ -1,7 +1,8 @@
 /**
  * Stage 3: geometric verification of each matched pair. Calibrated pairs (known or trusted focal)
  * get an essential matrix and a relative pose, others a fundamental matrix; a homography flags
- * planar scenes and pure rotations (bad initial pairs). Cached per pair in the SfM database.
+ * planar scenes and pure rotations (bad initial pairs). Cached per pair in the SfM database, which
+ * only the main thread writes; uncached pairs are verified on a pool of worker threads.
  */
 import { hashString } from '../util/fsx.js';
 import { Progress } from '../util/progress.js';
@@ -10,6 +11,7 @@ import { unprojectPixel } from '../geometry/camera-model.js';
 import type { Camera } from '../core/camera.js';
 import type { SfmDatabase } from './database.js';
 import { pairId } from './matching.js';
+import { defaultWorkerCount, runOnWorkers } from './worker-pool.js';
 import { parallaxRatio } from './parallax.js';
 import type { FeatureSet, ImagePair, TwoViewGeometry } from './types.js';
 
@@ -21,9 +23,14 @@ export interface VerifyOptions {
   homographyRatio: number;
   seed: number;
   silent?: boolean;
+  /** threads for uncached pairs (default: defaultWorkerCount()) */
+  workers?: number;
 }
 
-export function gatherPoints(f: FeatureSet, idx: ArrayLike<number>, stride: number, offset: number): Float64Array {
+/** What verification reads of an image's features (all a verify worker is sent). */
+export type VerifyFeatures = Pick<FeatureSet, 'kp'>;
+
+export function gatherPoints(f: Pick<FeatureSet, 'kp'>, idx: ArrayLike<number>, stride: number, offset: number): Float64Array {
   const n = Math.floor(idx.length / stride);
   const out = new Float64Array(n * 2);
   for (let k = 0; k < n; k++) {
@@ -86,8 +93,17 @@ function dot(a: number[], b: number[]): number {
   return a[0]! * b[0]! + a[1]! * b[1]! + a[2]! * b[2]!;
 }
 
+/**
+ * The homography is fitted to the epipolar inliers only (a match the epipolar geometry rejects
+ * cannot make a pair planar), where it only has to be found when it explains at least half of
+ * them: 143 four-point samples find such a homography with probability 0.9999 (1 − (1 − 0.5⁴)¹⁴³).
+ * One that explains fewer can neither make the pair planar (that takes homographyRatio = 0.8) nor
+ * bring the parallax ratio near 1, so a worse fit there changes no decision downstream.
+ */
+const HOMOGRAPHY_ITERATIONS = 143;
+
 /** Verify one pair; returns a degenerate geometry (no inliers) when it does not hold up. */
-export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: Camera, calibrated: boolean, m: Uint32Array, opts: VerifyOptions): TwoViewGeometry {
+export function verifyPair(f1: VerifyFeatures, f2: VerifyFeatures, cam1: Camera, cam2: Camera, calibrated: boolean, m: Uint32Array, opts: VerifyOptions): TwoViewGeometry {
   const numMatches = m.length / 2;
   const none: TwoViewGeometry = { config: 'degenerate', inliers: new Uint32Array(0), numMatches };
   if (numMatches < opts.minInliers) return none;
@@ -97,9 +113,9 @@ export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: C
   if (calibrated) {
     const E = estimateEssential(x1, x2, cam1, cam2, ropts);
     if (!E || E.numInliers < opts.minInliers) return none;
-    const H = estimateHomography(x1, x2, ropts);
     const inl = selectInliers(m, E.inliers);
     const y1 = gatherPoints(f1, inl, 2, 0), y2 = gatherPoints(f2, inl, 2, 1);
+    const H = estimateHomography(y1, y2, { ...ropts, maxIterations: HOMOGRAPHY_ITERATIONS });
     const tri = medianTriangulationAngle(cam1, cam2, y1, y2, E.R, E.t);
     const planar = H !== null && H.numInliers > opts.homographyRatio * E.numInliers;
     const par = H ? parallaxRatio(y1, y2, cam1, cam2, E.model, H.model).ratio : Infinity;
@@ -110,32 +126,77 @@ export function verifyPair(f1: FeatureSet, f2: FeatureSet, cam1: Camera, cam2: C
   }
   const F = estimateFundamental(x1, x2, ropts);
   if (!F || F.numInliers < opts.minInliers) return none;
-  const H = estimateHomography(x1, x2, ropts);
+  const inl = selectInliers(m, F.inliers);
+  const H = estimateHomography(gatherPoints(f1, inl, 2, 0), gatherPoints(f2, inl, 2, 1), { ...ropts, maxIterations: HOMOGRAPHY_ITERATIONS });
   const planar = H !== null && H.numInliers > opts.homographyRatio * F.numInliers;
-  return { config: planar ? 'planar' : 'uncalibrated', inliers: selectInliers(m, F.inliers), numMatches, F: F.model, ...(H ? { H: H.model } : {}) };
+  return { config: planar ? 'planar' : 'uncalibrated', inliers: inl, numMatches, F: F.model, ...(H ? { H: H.model } : {}) };
 }
 
-/** Verify every pair (cached). `calibrated[i]` says whether image i's intrinsics are trusted. */
-export function verifyPairs(db: SfmDatabase, feats: FeatureSet[], cams: Camera[], calibrated: boolean[], pairs: ImagePair[], matches: Uint32Array[], opts: VerifyOptions): TwoViewGeometry[] {
+/** A batch of pairs for verifyBatch: image indices, whether both are calibrated, raw matches. */
+interface PairJob { i: number; j: number; cal: boolean; m: Uint32Array }
+
+/**
+ * Verify a batch of pairs against the images' keypoints and cameras: the whole job of one verify
+ * worker message (src/sfm/verify-worker.mjs), and of the main thread when it verifies alone.
+ */
+export function verifyBatch(feats: readonly VerifyFeatures[], cams: readonly Camera[], jobs: readonly PairJob[], opts: VerifyOptions): TwoViewGeometry[] {
+  return jobs.map((q) => verifyPair(feats[q.i]!, feats[q.j]!, cams[q.i]!, cams[q.j]!, q.cal, q.m, opts));
+}
+
+/** A verify worker's reply: the batch's geometries in order, or the error. */
+type VerifyReply = { ok: boolean; geoms: TwoViewGeometry[]; error?: string };
+
+/**
+ * Verify every pair (cached). `calibrated[i]` says whether image i's intrinsics are trusted.
+ * Uncached pairs run on `opts.workers` threads (default: one per core, see defaultWorkerCount);
+ * each worker gets every image's keypoints once, then batches of pairs. The result does not depend
+ * on the number of workers: every pair is verified with the same seed by the same code.
+ */
+export async function verifyPairs(db: SfmDatabase, feats: FeatureSet[], cams: Camera[], calibrated: boolean[], pairs: ImagePair[], matches: Uint32Array[], opts: VerifyOptions): Promise<TwoViewGeometry[]> {
   const progress = new Progress('sfm: verification', pairs.length, { silent: opts.silent });
-  const optKey = JSON.stringify({ e: opts.maxError, n: opts.minInliers, h: opts.homographyRatio, s: opts.seed, v: 4 });
-  const out: TwoViewGeometry[] = [];
-  const pending: Array<[string, string, TwoViewGeometry]> = [];
+  const optKey = JSON.stringify({ e: opts.maxError, n: opts.minInliers, h: opts.homographyRatio, s: opts.seed, v: 5 });
+  const out: TwoViewGeometry[] = new Array(pairs.length);
+  const keys: string[] = new Array(pairs.length);
+  const todo: number[] = [];
+  let done = 0;
+  const report = (p: number) => {
+    const g = out[p]!, { i, j } = pairs[p]!;
+    progress.update(++done, `${feats[i]!.name}–${feats[j]!.name}: ${g.inliers.length / 2}/${g.numMatches} ${g.config}`);
+  };
+  const job = (p: number): PairJob => ({ i: pairs[p]!.i, j: pairs[p]!.j, cal: calibrated[pairs[p]!.i]! && calibrated[pairs[p]!.j]!, m: matches[p]! });
   for (let p = 0; p < pairs.length; p++) {
     const { i, j } = pairs[p]!;
     const f1 = feats[i]!, f2 = feats[j]!;
     const cal = calibrated[i]! && calibrated[j]!;
-    const key = hashString(f1.key + f2.key + optKey + JSON.stringify([cams[i]!.model, cams[i]!.params, cams[j]!.model, cams[j]!.params, cal]) + hashString(Buffer.from(matches[p]!.buffer, matches[p]!.byteOffset, matches[p]!.byteLength).toString('base64')));
-    const id = pairId(f1, f2);
-    let g = db.getGeometry(id, key);
-    if (!g) {
-      g = verifyPair(f1, f2, cams[i]!, cams[j]!, cal, matches[p]!, opts);
-      pending.push([id, key, g]);
-    }
-    out.push(g);
-    progress.update(p + 1, `${f1.name}–${f2.name}: ${g.inliers.length / 2}/${g.numMatches} ${g.config}`);
+    keys[p] = hashString(f1.key + f2.key + optKey + JSON.stringify([cams[i]!.model, cams[i]!.params, cams[j]!.model, cams[j]!.params, cal]) + hashString(Buffer.from(matches[p]!.buffer, matches[p]!.byteOffset, matches[p]!.byteLength).toString('base64')));
+    const g = db.getGeometry(pairId(f1, f2), keys[p]!);
+    if (g) { out[p] = g; report(p); } else todo.push(p);
   }
-  db.transaction(() => { for (const [id, key, g] of pending) db.putGeometry(id, key, g); });
+  const workers = Math.min(opts.workers ?? defaultWorkerCount(), Math.floor(todo.length / MIN_PAIRS_PER_WORKER));
+  if (workers <= 1) {
+    for (const p of todo) { out[p] = verifyBatch(feats, cams, [job(p)], opts)[0]!; report(p); }
+  } else {
+    // small batches (≤ 8 pairs, ~8 per worker at least) keep the workers' finishing times close
+    const size = Math.max(1, Math.min(8, Math.floor(todo.length / (workers * 8))));
+    const batches: number[][] = [];
+    for (let k = 0; k < todo.length; k += size) batches.push(todo.slice(k, k + size));
+    await runOnWorkers<number[], VerifyReply>(new URL('./verify-worker.mjs', import.meta.url), batches, workers, async (batch, ask) => {
+      const r = await ask({ type: 'verify', jobs: batch.map(job), opts });
+      if (!r.ok) throw new Error(`verification failed: ${r.error}`);
+      batch.forEach((p, k) => { out[p] = r.geoms[k]!; report(p); });
+    }, async (ask) => {
+      // every image's keypoints once per worker (a copy: 80 KB per image at 5000 features)
+      await ask({ type: 'init', feats: feats.map(({ kp }) => ({ kp })), cams });
+    });
+  }
+  db.transaction(() => { for (const p of todo) db.putGeometry(pairId(feats[pairs[p]!.i]!, feats[pairs[p]!.j]!), keys[p]!, out[p]!); });
   progress.finish();
   return out;
 }
+
+/**
+ * Uncached pairs each worker must have for a pool to be started: a worker costs ~1.1 s of CPU to
+ * start (TypeScript loader and modules), a real pair 45–60 ms (fountain-P11, nerd_moldGoldCape),
+ * so two workers pay from ~45 pairs on idle cores; 55 fountain pairs ran faster on the main thread.
+ */
+const MIN_PAIRS_PER_WORKER = 32;

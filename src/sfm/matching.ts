@@ -17,6 +17,7 @@ import { Progress } from '../util/progress.js';
 import { info, warnOnce } from '../util/log.js';
 import type { SfmDatabase } from './database.js';
 import type { FeatureSet, ImagePair } from './types.js';
+import { pairId } from './pair-id.js';
 
 export interface MatchOptions {
   ratio: number;
@@ -36,9 +37,6 @@ export interface MatchOptions {
 
 export const defaultMatchOptions: MatchOptions = { ratio: 0.8, maxDistFraction: 0.3 };
 
-export function pairId(a: FeatureSet, b: FeatureSet): string {
-  return `${a.name}\u0000${b.name}`;
-}
 
 type Job = { idx: number; key: string; pair: ImagePair };
 /** One match-worker reply: interleaved match indices and the worker's compute time. */

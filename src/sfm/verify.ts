@@ -10,7 +10,7 @@ import { estimateEssential, estimateFundamental, estimateHomography } from '../g
 import { unprojectPixel } from '../geometry/camera-model.js';
 import type { Camera } from '../core/camera.js';
 import type { SfmDatabase } from './database.js';
-import { pairId } from './matching.js';
+import { pairId } from './pair-id.js';
 import { defaultWorkerCount, runOnWorkers } from './worker-pool.js';
 import { parallaxRatio } from './parallax.js';
 import type { FeatureSet, ImagePair, TwoViewGeometry } from './types.js';

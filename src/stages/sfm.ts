@@ -11,7 +11,7 @@ const d = defaultSfmOptions;
 const options = z.object({
   cameraHeight: num('metric scale from the camera height above the ground (metres)', { min: 0, exclusiveMin: true, max: 1000, placeholder: 'H' }),
   intrinsics: pathOpt('known intrinsics, fixed: "fx fy cx cy [k1 k2]", a 3×3 K or a 3×4 P', { placeholder: 'FILE' }),
-  matcher: choice(['exhaustive', 'sequential', 'gps', 'auto'], 'which image pairs are matched', { default: d.matcher }),
+  matcher: choice(['exhaustive', 'sequential', 'gps', 'retrieval', 'auto'], 'which image pairs are matched; retrieval: each image with its most similar images (shared visual words), for photos in no particular order; auto: all pairs up to 40 images, then sequential (gps when located) if the file order is the capture order (video, or photo times increasing with the names), else retrieval', { default: d.matcher }),
   features: choice(['akaze', 'orb'], 'feature detector', { default: d.features }),
   maxImageSize: int('longest side the feature detector sees', { min: 64, max: 65536, default: d.maxImageSize }),
   maxFeatures: int('keypoints kept per image', { min: 100, max: 1_000_000, default: d.maxFeatures }),

@@ -1,14 +1,9 @@
 /**
  * Nearest centre of each binary descriptor (Hamming distance), for the vocabulary tree: the
- * WebAssembly scan of the matcher (native 64-bit popcount, 4–5× the JS bit tricks) when the
+ * WebAssembly scan of the matcher (SIMD or native 64-bit popcount, 4–12× the JS bit tricks) when the
  * descriptor size allows it, plain JS otherwise.
  */
-// hamming-wasm.mjs is plain JS shared with the match workers; hamming.d.mts declares hamming.mjs
-// only, so this import has no types until a hamming-wasm.d.mts exists (its one export is typed here).
-// @ts-expect-error no declaration file for hamming-wasm.mjs
-import { nearestTwoWasm as nearestTwoWasmUntyped } from './hamming-wasm.mjs';
-
-const nearestTwoWasm = nearestTwoWasmUntyped as (A: Uint32Array, B: Uint32Array, nB: number, words: number, rows: Int32Array, best: Int32Array, d1: Int32Array, d2: Int32Array) => boolean;
+import { nearestTwoWasm, simdAvailable } from './hamming-wasm.mjs';
 
 /** Number of set bits of a 32-bit integer. */
 function popcount(x: number): number {
@@ -34,7 +29,7 @@ export function nearestCentres(rows: Uint32Array, m: number, centres: Uint32Arra
     rowIds = Int32Array.from({ length: Math.max(m, 2 * rowIds.length) }, (_, i) => i);
     second = new Int32Array(rowIds.length);
   }
-  if (useWasm && nearestTwoWasm(rows.subarray(0, m * W), centres, count, W, rowIds.subarray(0, m), best, dist, second)) return;
+  if (useWasm && nearestTwoWasm(rows.subarray(0, m * W), centres, count, W, rowIds.subarray(0, m), best, dist, second, simdAvailable(W))) return;
   for (let i = 0; i < m; i++) {
     let b = 0, bd = 1 << 30;
     const a = i * W;

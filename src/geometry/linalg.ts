@@ -401,3 +401,47 @@ export function realPolyRoots(coeffs: ArrayLike<number>): number[] {
   isolate(lo, hi, changes(lo), changes(hi), 0);
   return roots.sort((a, b) => a - b);
 }
+
+/**
+ * Envelope ("skyline") storage of the lower triangle of a symmetric matrix: row r holds columns
+ * first[r] … r contiguously, element (r, c) at base[r] + c. A dense n×n matrix is the special case
+ * first[r] = 0, base[r] = r·n. Cholesky keeps its fill inside the envelope, so a banded matrix
+ * (images of a sequence ordered along it) factors in O(n·b²) instead of O(n³).
+ */
+export interface Envelope { n: number; first: Int32Array; base: Int32Array; size: number }
+
+/** In-place envelope Cholesky (A = L Lᵀ, L written over A's lower triangle); false when not numerically positive definite. */
+export function envelopeCholesky(A: Float64Array, env: Envelope): boolean {
+  const { n, first, base } = env;
+  for (let i = 0; i < n; i++) {
+    const fi = first[i]!, bi = base[i]!;
+    for (let j = fi; j < i; j++) {
+      const bj = base[j]!, k0 = Math.max(fi, first[j]!);
+      let s = A[bi + j]!;
+      for (let k = k0; k < j; k++) s -= A[bi + k]! * A[bj + k]!;
+      A[bi + j] = s / A[bj + j]!;
+    }
+    let d = A[bi + i]!;
+    for (let k = fi; k < i; k++) d -= A[bi + k]! * A[bi + k]!;
+    if (!(d > 0)) return false;
+    A[bi + i] = Math.sqrt(d);
+  }
+  return true;
+}
+
+/** Solves L Lᵀ x = b with a factor from envelopeCholesky (b overwritten with x). */
+export function envelopeSolve(L: Float64Array, env: Envelope, b: Float64Array): void {
+  const { n, first, base } = env;
+  for (let i = 0; i < n; i++) {
+    const bi = base[i]!;
+    let s = b[i]!;
+    for (let k = first[i]!; k < i; k++) s -= L[bi + k]! * b[k]!;
+    b[i] = s / L[bi + i]!;
+  }
+  // Lᵀ x = y by columns of L (rows of the envelope): subtract row i's contribution once x_i is known.
+  for (let i = n - 1; i >= 0; i--) {
+    const bi = base[i]!;
+    const xi = (b[i] = b[i]! / L[bi + i]!);
+    for (let k = first[i]!; k < i; k++) b[k]! -= L[bi + k]! * xi;
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * Bundle adjustment: Levenberg–Marquardt over camera poses, shared intrinsics and 3D points, with
- * the points eliminated by the Schur complement (reduced camera system solved by dense Cholesky:
- * fine up to a few hundred images), analytic Jacobians, and a robust loss (Huber / Cauchy) applied
+ * the points eliminated by the Schur complement (reduced camera system solved by dense Cholesky for
+ * small problems, by envelope Cholesky in a bandwidth-reducing image order for large ones:
+ * schur-envelope.ts), analytic Jacobians, and a robust loss (Huber / Cauchy) applied
  * by iteratively reweighted least squares. Poses are world-to-camera (COLMAP): x_cam = R X + t;
  * rotations are updated on the left, R ← exp(δω) R.
  * (Over 400 lines on purpose: one LM solver whose normal-equation build, Schur elimination and
@@ -9,8 +10,9 @@
  */
 import type { CameraModelName } from '../core/camera.js';
 import { JAC_INTR, JAC_STRIDE, MAX_PARAMS, projectWithJacobian, refinedParams } from './projection-jacobian.js';
-import { choleskySolve, invert3 } from '../geometry/linalg.js';
+import { choleskySolve, envelopeCholesky, envelopeSolve, invert3 } from '../geometry/linalg.js';
 import { expSO3, matToQuat, quatToMat } from '../geometry/rotation.js';
+import { schurLayout, type SchurSolver } from './schur-envelope.js';
 
 export { JAC_STRIDE, projectWithJacobian } from './projection-jacobian.js';
 
@@ -22,6 +24,8 @@ export interface BAOptions {
   maxIterations?: number; loss?: 'trivial' | 'huber' | 'cauchy'; lossScale?: number /* px */; functionTolerance?: number; onIteration?: (it: number, cost: number) => void;
   /** also report the standard deviation of each refined intrinsic at the solution (poses and points marginalised) */
   intrinsicStd?: boolean;
+  /** reduced camera system solver; 'auto' (default) picks by size and sparsity — same solution either way */
+  solver?: SchurSolver;
 }
 export interface BAReport {
   initialCost: number; finalCost: number; iterations: number; initialRmse: number; finalRmse: number; converged: boolean;
@@ -60,14 +64,12 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   // ---- parameter layout on the camera side
   const R = new Float64Array(9 * nImg), T = new Float64Array(3 * nImg);
   images.forEach((im, i) => { R.set(quatToMat(Array.from(im.q)), 9 * i); T.set(im.t, 3 * i); });
-  const poseOff = new Int32Array(nImg).fill(-1), poseSize = new Int32Array(nImg);
-  let nc = 0;
-  images.forEach((im, i) => { if (!im.fixed) { poseOff[i] = nc; poseSize[i] = im.fixTranslationScale ? 5 : 6; nc += poseSize[i]!; } });
+  const poseSize = new Int32Array(nImg);
+  images.forEach((im, i) => { if (!im.fixed) poseSize[i] = im.fixTranslationScale ? 5 : 6; });
   const camRefined = cameras.map(refinedParams);
-  const camOff = new Int32Array(cameras.length).fill(-1);
   const camUsed = new Uint8Array(cameras.length);
   for (const ob of observations) camUsed[images[ob.image]!.camera] = 1;
-  camRefined.forEach((r, c) => { if (r.length && camUsed[c]) { camOff[c] = nc; nc += r.length; } });
+  const camSize = Int32Array.from(camRefined, (r, c) => (camUsed[c] ? r.length : 0));
   // Tangent bases for images whose translation norm is fixed.
   const tanB = new Float64Array(6 * nImg);
   const setTangent = (i: number) => {
@@ -89,6 +91,9 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   const ptObs = new Int32Array(nObs), fill = ptStart.slice(0, nPts);
   for (let o = 0; o < nObs; o++) ptObs[fill[obsPt[o]!]!++] = o;
   const fixedPt = problem.fixedPoints ?? new Uint8Array(nPts);
+  // Column layout of the reduced camera system: element (r, c ≤ r) of A and S lives at rowBase[r] + c.
+  const layout = schurLayout(poseSize, Int32Array.from(images, (im) => im.camera), camSize, { ptStart, ptObs, obsImg }, opts.solver);
+  const { poseOff, camOff, nc, env } = layout, rowBase = env.base;
 
   // ---- per-observation storage
   const res = new Float64Array(2 * nObs), wts = new Float64Array(nObs);
@@ -149,7 +154,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   };
 
   // ---- normal equations pieces that do not depend on λ
-  const A = new Float64Array(nc * nc), gc = new Float64Array(nc);
+  const A = new Float64Array(env.size), gc = new Float64Array(nc);
   const Cp = new Float64Array(9 * nPts), gp = new Float64Array(3 * nPts);
   const Wo = new Float64Array(3 * MAXC * nObs); // Jcᵀ w Jp per observation (ncol × 3)
   const buildNormal = () => {
@@ -161,7 +166,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
       for (let a = 0; a < k; a++) {
         const ja = Jc[base + a]!, jb = Jc[base + MAXC + a]!, ga = cols[cb + a]!;
         gc[ga]! += ja * ru + jb * rv;
-        const wa = w * ja, wb = w * jb, row = ga * nc;
+        const wa = w * ja, wb = w * jb, row = rowBase[ga]!;
         // Columns of one observation increase with b: (ga, gb ≤ ga) is the lower triangle.
         for (let b = 0; b <= a; b++) A[row + cols[cb + b]!]! += wa * Jc[base + b]! + wb * Jc[base + MAXC + b]!;
         // W = Jcᵀ w Jp
@@ -178,7 +183,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   };
 
   // ---- one damped solve: returns the step (camera part, point part) or null when not PD
-  const S = new Float64Array(nc * nc), bc = new Float64Array(nc);
+  const S = new Float64Array(env.size), bc = new Float64Array(nc);
   const Cinv = new Float64Array(9 * nPts), Cd = new Float64Array(9), Vo = new Float64Array(3 * MAXC * nObs);
   const dc = new Float64Array(nc), dp = new Float64Array(3 * nPts);
   const diagA = new Float64Array(nc), diagC = new Float64Array(3 * nPts);
@@ -189,14 +194,14 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   const Wsum = new Float64Array(maxTrack * 3 * MAX_PARAMS), Vsum = new Float64Array(maxTrack * 3 * MAX_PARAMS);
   /** S[r][c] −= v on the lower triangle (Cholesky reads only that); `mirror`: the transposed term exists too. */
   const subLower = (r: number, c: number, v: number, mirror: boolean) => {
-    if (r > c) S[r * nc + c]! -= v;
-    else if (r < c) { if (mirror) S[c * nc + r]! -= v; }
-    else S[r * nc + r]! -= mirror ? 2 * v : v;
+    if (r > c) S[rowBase[r]! + c]! -= v;
+    else if (r < c) { if (mirror) S[rowBase[c]! + r]! -= v; }
+    else S[rowBase[r]! + r]! -= mirror ? 2 * v : v;
   };
   /** Reduced camera system S δc = bc at damping λ (points eliminated); false when a point block is singular. */
   const reduce = (lambda: number): boolean => {
     S.set(A);
-    for (let a = 0; a < nc; a++) { const dd = Math.min(Math.max(A[a * nc + a]!, 1e-6), 1e32); diagA[a] = dd; S[a * nc + a]! += lambda * dd; }
+    for (let a = 0; a < nc; a++) { const dd = Math.min(Math.max(A[rowBase[a]! + a]!, 1e-6), 1e32); diagA[a] = dd; S[rowBase[a]! + a]! += lambda * dd; }
     for (let a = 0; a < nc; a++) bc[a] = -gc[a]!;
     for (let p = 0; p < nPts; p++) {
       const s0 = ptStart[p]!, s1 = ptStart[p + 1]!;
@@ -250,7 +255,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
             const vb = 3 * cb + 3 * a, v0 = Vo[vb]!, v1 = Vo[vb + 1]!, v2 = Vo[vb + 2]!;
             const bEnd = same ? a + 1 : np2;
             if (po > po2) {
-              const row = (po + a) * nc + po2;
+              const row = rowBase[po + a]! + po2;
               for (let b = 0; b < bEnd; b++) { const wb = 3 * cb2 + 3 * b; S[row + b]! -= v0 * Wo[wb]! + v1 * Wo[wb + 1]! + v2 * Wo[wb + 2]!; }
             } else {
               for (let b = 0; b < bEnd; b++) { const wb = 3 * cb2 + 3 * b; subLower(po + a, po2 + b, v0 * Wo[wb]! + v1 * Wo[wb + 1]! + v2 * Wo[wb + 2]!, !same); }
@@ -261,7 +266,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
         for (let m = 0; m < nCams; m++) {
           const cam = trackCams[m]!, kc = camRefined[cam]!.length, co = camOff[cam]!, sb = m * 3 * MAX_PARAMS;
           for (let b = 0; b < kc; b++) {
-            const x = sb + 3 * b, w0 = Wsum[x]!, w1 = Wsum[x + 1]!, w2 = Wsum[x + 2]!, row = (co + b) * nc + po;
+            const x = sb + 3 * b, w0 = Wsum[x]!, w1 = Wsum[x + 1]!, w2 = Wsum[x + 2]!, row = rowBase[co + b]! + po;
             for (let a = 0; a < np; a++) { const vb = 3 * cb + 3 * a; S[row + a]! -= Vo[vb]! * w0 + Vo[vb + 1]! * w1 + Vo[vb + 2]! * w2; }
           }
         }
@@ -284,10 +289,17 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
     }
     return true;
   };
+  /** Factors S in place and solves S x = b (b overwritten). */
+  const factorSolve = (M: Float64Array, b: Float64Array): boolean => {
+    if (!layout.envelope) return choleskySolve(M, nc, b);
+    if (!envelopeCholesky(M, env)) return false;
+    envelopeSolve(M, env, b);
+    return true;
+  };
   const solve = (lambda: number): boolean => {
     if (!reduce(lambda)) return false;
     dc.set(bc);
-    if (nc > 0 && !choleskySolve(S, nc, dc)) return false;
+    if (nc > 0 && !factorSolve(S, dc)) return false;
     // Back-substitution: δp = C⁻¹ (−gp − Σ Wᵀ δc).
     for (let p = 0; p < nPts; p++) {
       const s0 = ptStart[p]!, s1 = ptStart[p + 1]!;
@@ -388,13 +400,13 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
     linearize(); buildNormal();
     const sigma2 = curSq / Math.max(1, 2 * curN);
     if (nc > 0 && reduce(0)) {
-      const Sc = new Float64Array(nc * nc), e = new Float64Array(nc);
+      const Sc = new Float64Array(env.size), e = new Float64Array(nc);
       cameras.forEach((_, ci) => {
         const co = camOff[ci]!;
         if (co < 0) return;
         camRefined[ci]!.forEach((pi, j) => {
           Sc.set(S); e.fill(0); e[co + j] = 1;
-          if (choleskySolve(Sc, nc, e)) intrinsicStd![ci]![pi] = Math.sqrt(Math.max(0, sigma2 * e[co + j]!));
+          if (factorSolve(Sc, e)) intrinsicStd![ci]![pi] = Math.sqrt(Math.max(0, sigma2 * e[co + j]!));
           else intrinsicStd![ci]![pi] = Infinity;
         });
       });

@@ -3,7 +3,7 @@
  * datasets (fresh workspace, nothing cached), and COLMAP 3.8's figures beside them when `colmap` is
  * on PATH (same images, same intrinsics fixed, same matching protocol, CPU only).
  *
- *   npx tsx bench/sfm.ts [fountain] [fountain-selfcal] [herzjesu] [kitti] [temple] [fern] [forward-synthetic] [--no-colmap]
+ *   npx tsx bench/sfm.ts [fountain] [fountain-selfcal] [herzjesu] [kitti] [temple] [mold] [fern] [forward-synthetic] [--no-colmap]
  * fern has no ground-truth poses: its self-calibrated intrinsics are reported against COLMAP's
  * (≈ 586 px, issue 15); forward-synthetic is the synthetic forward-facing capture of
  * test/sfm-trust.test.ts (exact intrinsics known), run in-process.
@@ -47,6 +47,8 @@ const cases: Record<string, Case> = {
   kitti: { id: 'kitti_odom06 (51 frames)', dataset: 'kitti_odom06_f0-50', intrinsics: 'gt/calib.txt', matcher: 'sequential', cameraHeight: 1.65, colmap: true },
   fern: { id: 'llff_fern self-calibrated', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
   temple: { id: 'middlebury_templeRing', dataset: 'middlebury_templeRing', intrinsics: 'gt/templeR_par.txt', matcher: 'exhaustive', colmap: false },
+  // reference cameras made by COLMAP from the full-resolution photos (gt/cameras_w2c.json, K scaled to 1024 px): self-calibrated here
+  mold: { id: 'nerd_moldGoldCape_1024 self-calibrated', dataset: 'nerd_moldGoldCape_1024', matcher: 'sequential', colmap: false },
 };
 
 /** Run a command under /usr/bin/time: wall seconds and peak RSS (MiB). */

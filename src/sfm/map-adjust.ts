@@ -77,8 +77,8 @@ export function adjust(s: MapState, free: number[] | null, intrinsics: 'focal' |
   return report;
 }
 
-/** Drop observations over the threshold and points left with < 2 views or too small an angle. */
-export function filterPoints(s: MapState, imgs: number[] | null): number {
+/** Drop observations over the threshold (default: maxError) and points left with < 2 views or too small an angle. */
+export function filterPoints(s: MapState, imgs: number[] | null, maxError = s.opts.maxError): number {
   let removed = 0;
   const ids = new Set<number>();
   if (imgs) { for (const img of imgs) for (const pid of s.pointOf[img]!) if (pid >= 0) ids.add(pid); }
@@ -86,7 +86,7 @@ export function filterPoints(s: MapState, imgs: number[] | null): number {
   for (const id of ids) {
     const p = s.points.get(id)!;
     const keep = p.obs.filter(([img, f]) => {
-      const ok = s.reprojError(img, f, p.X) <= s.opts.maxError;
+      const ok = s.reprojError(img, f, p.X) <= maxError;
       if (!ok) { s.pointOf[img]![f] = -1; removed++; }
       return ok;
     });

@@ -113,14 +113,15 @@ export async function runSfm(paths: SfmPaths, priors: Priors, opts: SfmOptions):
       ...defaultFeatureOptions, type: opts.features, maxImageSize: opts.maxImageSize, maxFeatures: opts.maxFeatures, workers: opts.workers, silent: opts.silent,
     });
     lap('features');
-    const sel = selectPairs(feats.length, opts.matcher, { enu: priors.images.map((im) => im.enu) });
+    const sel = selectPairs(feats.length, opts.matcher, { images: priors.images, feats, seed: opts.seed });
+    if (!opts.silent) info(`sfm: ${sel.pairs.length} pairs to match (${sel.kind}: ${sel.reason})`);
     const matches = await matchPairs(db, feats, sel.pairs, { ...defaultMatchOptions, workers: opts.workers, silent: opts.silent });
     lap('matching');
     // threshold in full-resolution pixels: the detector saw a downscaled image
     const down = Math.max(1, Math.max(...feats.map((f) => Math.max(f.width, f.height))) / opts.maxImageSize);
     const maxError = 2 * down;
-    const geoms = verifyPairs(db, feats, imageCamera.map((c) => cameras[c]!), imageCamera.map((c) => calibratedCam[c]!), sel.pairs, matches, {
-      maxError, minInliers: 15, homographyRatio: 0.8, seed: opts.seed, silent: opts.silent,
+    const geoms = await verifyPairs(db, feats, imageCamera.map((c) => cameras[c]!), imageCamera.map((c) => calibratedCam[c]!), sel.pairs, matches, {
+      maxError, minInliers: 15, homographyRatio: 0.8, seed: opts.seed, silent: opts.silent, workers: opts.workers,
     });
     lap('verification');
     const verified = geoms.filter((g) => g.config !== 'degenerate').length;

@@ -1,7 +1,8 @@
 /**
  * Final self-calibration of the incremental model: measure how well the views constrain each
  * camera's principal point and distortion (information of a zero-step adjustment with all of them
- * free), refine only those that are well constrained, and undo the refinement when it ends
+ * free), refine only those that are well constrained, keep a refined principal point only when it
+ * explains the pixels noticeably better than the centre, and undo the refinement when it ends
  * implausible (far-off principal point, strong distortion, a jump of the focal). See selfcal.ts.
  */
 import { adjust, filterPoints } from './map-adjust.js';
@@ -24,8 +25,26 @@ export function calibrate(s: MapState): void {
     notes.set(c, d.notes);
   }
   const before = cams.map((k) => ({ ...k, params: k.params.slice() }));
-  const snap = s.snapshot();
-  adjust(s, null, 'all', 50);
+  let snap = s.snapshot();
+  const refined = adjust(s, null, 'all', 50);
+  // a principal point the views constrain may still explain nothing: keep the simpler model
+  // (centred, as COLMAP does) unless refining it lowers the reprojection cost noticeably
+  const ppFree = [...notes.keys()].filter((c) => s.calib[c]!.principalPoint);
+  if (ppFree.length > 0 && refined) {
+    const refinedState = s.snapshot(), refinedCams = cams.map((k) => ({ ...k, params: k.params.slice() }));
+    s.restore(snap, before);
+    snap = s.snapshot(); // restore hands the snapshot's objects to the live model: keep a pristine copy
+    for (const c of ppFree) s.calib[c] = { ...s.calib[c]!, principalPoint: false };
+    const centred = adjust(s, null, 'all', 50);
+    const gain = centred ? centred.finalCost / refined.finalCost - 1 : Infinity;
+    if (gain >= o.minPrincipalPointGain) {
+      s.restore(refinedState, refinedCams);
+      for (const c of ppFree) s.calib[c] = { ...s.calib[c]!, principalPoint: true };
+      for (const c of ppFree) notes.get(c)!.push(`principal point refined: it lowers the reprojection cost by ${fmtPct(gain)} %`);
+    } else {
+      for (const c of ppFree) notes.get(c)!.push(`principal point kept at the centre: refining it lowers the reprojection cost by only ${fmtPct(gain)} % (needs ${fmtPct(o.minPrincipalPointGain)} %)`);
+    }
+  }
   filterPoints(s, null);
   let undone = false;
   for (let c = 0; c < cams.length; c++) {
@@ -52,4 +71,8 @@ export function calibrate(s: MapState): void {
       notes: list,
     });
   }
+}
+
+function fmtPct(v: number): string {
+  return Number.isFinite(v) ? (v * 100).toPrecision(2) : String(v);
 }

@@ -83,6 +83,12 @@ describe('trust warnings', () => {
       parallax: ok, registered: 20, points: 5000,
     })).toEqual([]);
     expect(sfmWarnings({ cameras: [cam([2000, 353, 264, 0])], priors: new Map(), intrinsics: [], parallax: ok, registered: 20, points: 5000 })).toEqual([]);
+    // a long lens the views pin down (moldGoldCape: 2170 px on 1024 px photos, ±0.7 px) is not a drift
+    const tele = { camera: 1, refined: { focal: true, principalPoint: false, distortion: true }, std: { focalPx: 0.74, principalPointPx: NaN, distortionPx: 0.05 }, notes: [] };
+    const long = { ...cam([2170, 512, 512, 0.017]), width: 1024, height: 1024 };
+    expect(sfmWarnings({ cameras: [long], priors: new Map([[1, { focalPx: 1229, source: 'guess' as const }]]), intrinsics: [tele], parallax: ok, registered: 119, points: 70000 })).toEqual([]);
+    // the same focal, loosely constrained, is still flagged
+    expect(sfmWarnings({ cameras: [long], priors: new Map([[1, { focalPx: 1229, source: 'guess' as const }]]), intrinsics: [{ ...tele, std: { ...tele.std, focalPx: 30 } }], parallax: ok, registered: 119, points: 70000 }).join(' ')).toMatch(/focal 2170 px .* unusual/);
     expect(sfmWarnings({ cameras: [cam([2000, 353, 264, 0])], priors: new Map(), intrinsics: [], parallax: ok, registered: 10, points: 0 })[0]).toMatch(/only 0 3D points for 10 registered images/);
   });
 });

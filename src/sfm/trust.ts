@@ -16,6 +16,9 @@ export interface TrustOptions {
   maxFocalRatioMeasured: number;
   /** focal over the long image side outside this range is suspect when the prior was a guess (FOV ≈ 28°–103°) */
   focalOverSizeRange: [number, number];
+  /** ... unless the views pin the focal to this share of itself: then it is a long (or wide) lens, not a
+   * drift (moldGoldCape: 2170 px on 1024 px photos, ±0.7 px; the diverged forward-facing capture: ±8 %) */
+  pinnedFocalStdShare: number;
   /** principal point farther than this share of the width / height from the centre */
   maxPrincipalPointOffset: number;
   /** focal standard deviation above this share of the focal: weakly constrained */
@@ -27,7 +30,7 @@ export interface TrustOptions {
 }
 
 export const defaultTrustOptions: TrustOptions = {
-  maxFocalRatioMeasured: 1.25, focalOverSizeRange: [0.4, 2], maxPrincipalPointOffset: 0.03, maxFocalStdShare: 0.03, maxHomographicShare: 0.75, minPointsPerImage: 20,
+  maxFocalRatioMeasured: 1.25, focalOverSizeRange: [0.4, 2], pinnedFocalStdShare: 0.005, maxPrincipalPointOffset: 0.03, maxFocalStdShare: 0.03, maxHomographicShare: 0.75, minPointsPerImage: 20,
 };
 
 export interface TrustInput {
@@ -56,7 +59,8 @@ export function sfmWarnings(inp: TrustInput, o: TrustOptions = defaultTrustOptio
     } else {
       const r = f / Math.max(cam.width, cam.height);
       const fov = (2 * Math.atan(Math.max(cam.width, cam.height) / (2 * f)) * 180) / Math.PI;
-      if (r < o.focalOverSizeRange[0] || r > o.focalOverSizeRange[1]) out.push(`${who}self-calibrated focal ${f.toFixed(0)} px (${fov.toFixed(0)}° field of view) is unusual for a photo ${Math.max(cam.width, cam.height)} px wide: the intrinsics may be wrong; pass --intrinsics if they are known`);
+      const pinned = rep.std.focalPx <= o.pinnedFocalStdShare * f;
+      if ((r < o.focalOverSizeRange[0] || r > o.focalOverSizeRange[1]) && !pinned) out.push(`${who}self-calibrated focal ${f.toFixed(0)} px (${fov.toFixed(0)}° field of view) is unusual for a photo ${Math.max(cam.width, cam.height)} px wide: the intrinsics may be wrong; pass --intrinsics if they are known`);
     }
     const off = Math.max(Math.abs(p[ix.cx]! - cam.width / 2) / cam.width, Math.abs(p[ix.cy]! - cam.height / 2) / cam.height);
     if (off > o.maxPrincipalPointOffset) out.push(`${who}principal point ${(off * 100).toFixed(1)} % of the image size off the centre`);

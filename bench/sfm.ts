@@ -3,7 +3,7 @@
  * datasets (fresh workspace, nothing cached), and COLMAP 3.8's figures beside them when `colmap` is
  * on PATH (same images, same intrinsics fixed, same matching protocol, CPU only).
  *
- *   npx tsx bench/sfm.ts [fountain] [fountain-selfcal] [herzjesu] [kitti] [temple] [mold] [fern] [forward-synthetic] [--no-colmap]
+ *   npx tsx bench/sfm.ts [fountain] [fountain-selfcal] [herzjesu] [kitti] [temple] [mold] [mold-shuffled] [fern] [forward-synthetic] [--no-colmap]
  * fern has no ground-truth poses: its self-calibrated intrinsics are reported against COLMAP's
  * (≈ 586 px, issue 15); forward-synthetic is the synthetic forward-facing capture of
  * test/sfm-trust.test.ts (exact intrinsics known), run in-process.
@@ -11,7 +11,8 @@
  * Default: fountain fountain-selfcal kitti.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mulberry32 } from '../src/util/rng.js';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +34,9 @@ interface Case {
   id: string;
   dataset: string;
   intrinsics?: string; // file inside the dataset, or undefined = self-calibrated
-  matcher: 'exhaustive' | 'sequential';
+  matcher: 'exhaustive' | 'sequential' | 'retrieval' | 'auto';
+  /** photos linked in under names s000.jpg… in an order shuffled with this seed (a download, several phones) */
+  shuffleSeed?: number;
   cameraHeight?: number;
   colmap: boolean;
   /** no ground-truth poses: report the self-calibrated intrinsics against this focal (px) instead */
@@ -48,7 +51,9 @@ const cases: Record<string, Case> = {
   fern: { id: 'llff_fern self-calibrated', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
   temple: { id: 'middlebury_templeRing', dataset: 'middlebury_templeRing', intrinsics: 'gt/templeR_par.txt', matcher: 'exhaustive', colmap: false },
   // reference cameras made by COLMAP from the full-resolution photos (gt/cameras_w2c.json, K scaled to 1024 px): self-calibrated here
-  mold: { id: 'nerd_moldGoldCape_1024 self-calibrated', dataset: 'nerd_moldGoldCape_1024', matcher: 'sequential', colmap: false },
+  // default matcher: no capture times, so auto picks retrieval (issue 16)
+  mold: { id: 'nerd_moldGoldCape_1024 self-calibrated', dataset: 'nerd_moldGoldCape_1024', matcher: 'auto', colmap: false },
+  'mold-shuffled': { id: 'nerd_moldGoldCape_1024 self-calibrated, shuffled names', dataset: 'nerd_moldGoldCape_1024', matcher: 'auto', shuffleSeed: 16, colmap: false },
 };
 
 /** Run a command under /usr/bin/time: wall seconds and peak RSS (MiB). */
@@ -116,11 +121,29 @@ function quatFromR(R: number[]): number[] {
   return matToQuat(R);
 }
 
+/** The dataset's photos linked into a folder beside `dir` under names s000.jpg… in a seeded random order. */
+function shuffledImages(c: Case, dir: string, original: Map<string, string>): string {
+  const src = path.join(data, c.dataset, 'images');
+  const out = `${dir}-images`;
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const names = readdirSync(src).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort();
+  const rng = mulberry32(c.shuffleSeed!);
+  for (let k = names.length - 1; k > 0; k--) { const j = Math.floor(rng() * (k + 1)); [names[k], names[j]] = [names[j]!, names[k]!]; }
+  names.forEach((n, k) => {
+    const alias = `s${String(k).padStart(3, '0')}${path.extname(n)}`;
+    symlinkSync(path.join(src, n), path.join(out, alias));
+    original.set(alias, n);
+  });
+  return out;
+}
+
 async function runR2s(c: Case) {
   const dir = path.join(work, c.id.replace(/[^\w-]+/g, '_'), 'r2s');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  await workspaceFromImages(path.join(data, c.dataset, 'images'), dir);
+  const original = new Map<string, string>();
+  await workspaceFromImages(c.shuffleSeed === undefined ? path.join(data, c.dataset, 'images') : shuffledImages(c, dir, original), dir);
   const args = ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), 'sfm', '-w', dir, '--matcher', c.matcher, '--json'];
   const K = intrinsicsFile(c, dir);
   if (K) args.push('--intrinsics', K);
@@ -130,8 +153,9 @@ async function runR2s(c: Case) {
   const lines = readFileSync(path.join(dir, 'sfm.log'), 'utf8').trim().split('\n');
   const summary = JSON.parse(lines.filter((l) => l.startsWith('{"ok"')).pop() ?? '{}');
   const model = await readColmapModel(path.join(dir, 'sparse'));
+  for (const im of model.images.values()) im.name = original.get(im.name) ?? im.name;
   return {
-    ok: true, seconds: t.seconds, peakRssMiB: t.peakRssMiB, stageSeconds: summary.seconds, points: summary.points, meanReprojError: summary.meanReprojError, frame: summary.frame,
+    ok: true, matcher: summary.matcher, seconds: t.seconds, peakRssMiB: t.peakRssMiB, stageSeconds: summary.seconds, points: summary.points, meanReprojError: summary.meanReprojError, frame: summary.frame,
     intrinsics: summary.intrinsics, homographicPairs: summary.homographicPairs, verifiedPairs: summary.verifiedPairs, warnings: summary.warnings, accuracy: accuracy(model, c),
   };
 }

@@ -143,7 +143,8 @@ async function speed(): Promise<void> {
       tr.dispose();
     }
   }
-  await save('speed', res);
+  // a hardware adapter's figures go beside lavapipe's, not over them
+  await save(ctx && !ctx.isSoftware ? 'speed-hardware' : 'speed', res);
 }
 
 /** Image-loss engine: tfjs (cpu backend, this process) vs the TypeScript loss, 128×96. */

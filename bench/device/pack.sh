@@ -1,5 +1,5 @@
 #!/bin/bash
-# Packs the GPU benchmarks for a machine that has a GPU but no npm registry (the lent device
+# Packs the GPU benchmarks and the CLI for a machine that has a GPU but no npm registry (the lent device
 # machine): the bench scripts bundled by esbuild into devrun/*.mjs, the native modules they need
 # (webgpu's Dawn, better-sqlite3, sharp) and this machine's node binary, xz-compressed (~50 MB).
 #   bash bench/device/pack.sh [WS/sfm/database.db]   (real descriptors for the match bench)
@@ -9,19 +9,31 @@
 # lavapipe's kept); from match.json take each pair's `wgslHardware` (its CPU rows are the device's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-rm -rf devrun && mkdir -p devrun/nm/node_modules/@img devrun/nm/node_modules/webgpu/dist devrun/nm/node_modules/better-sqlite3/build/Release
+# everything but node and the scripts goes into one xz payload (the carried tree is limited to 64 MiB)
+rm -rf devrun && mkdir -p devrun/p/node_modules/@img devrun/p/node_modules/webgpu/dist devrun/p/node_modules/better-sqlite3/build/Release
 for b in match raster train; do
-  npx esbuild bench/$b.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/$b.mjs \
+  npx esbuild bench/$b.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/p/$b.mjs \
     --external:webgpu --external:better-sqlite3 --external:sharp --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
 done
-N=node_modules D=devrun/nm/node_modules
+# the CLI too (the README demo on the GPU): its workers are entries of their own, beside it, where
+# its `new URL('./x-worker.mjs', import.meta.url)` finds them; opencv-js stays a plain script
+npx esbuild src/cli/main.ts src/sfm/feature-worker.mjs src/sfm/match-worker.mjs src/sfm/verify-worker.mjs \
+  --bundle --platform=node --format=esm --target=node20 --outdir=devrun/p/cli --entry-names=[name] --out-extension:.js=.mjs \
+  --external:webgpu --external:better-sqlite3 --external:sharp --external:lightningcss --external:tsx --external:vite \
+  --external:@techstark/opencv-js --log-level=error \
+  --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
+N=node_modules D=devrun/p/node_modules
+mkdir -p $D/@techstark/opencv-js/dist $D/tsx/esm
+cp $N/@techstark/opencv-js/package.json $D/@techstark/opencv-js/ && cp $N/@techstark/opencv-js/dist/opencv.js $D/@techstark/opencv-js/dist/
+# the verify worker registers tsx for its TypeScript import, which the bundle already inlined
+echo '{"name":"tsx","type":"module","exports":{"./esm/api":"./esm/api.mjs"}}' > $D/tsx/package.json
+echo 'export function register() {}' > $D/tsx/esm/api.mjs
 cp $N/webgpu/package.json $N/webgpu/index.js $D/webgpu/ && cp -r $N/webgpu/dist/linux-x64 $D/webgpu/dist/
 cp -r $N/debug $N/ms $N/bindings $N/file-uri-to-path $N/detect-libc $N/semver $N/sharp $D/
 cp -r $N/@img/colour $N/@img/sharp-linux-x64 $N/@img/sharp-libvips-linux-x64 $D/@img/
 cp -r $N/better-sqlite3/package.json $N/better-sqlite3/lib $D/better-sqlite3/
 cp $N/better-sqlite3/build/Release/better_sqlite3.node $D/better-sqlite3/build/Release/
-(cd devrun && tar cJf nm.tar.xz -C nm node_modules && rm -rf nm)
 xz -T0 -6 -c "$(command -v node)" > devrun/node.xz
 # real AKAZE descriptors for the match bench: the first two feature sets of an SfM database
 DB=${1:-}
@@ -29,11 +41,13 @@ if [ -n "$DB" ]; then
   node -e '
 const D = require("better-sqlite3"); const src = new D(process.argv[1], { readonly: true });
 const rows = src.prepare("SELECT * FROM features ORDER BY name LIMIT 2").all();
-const dst = new D("devrun/database.db"); dst.exec(src.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get("features").sql);
+const dst = new D("devrun/p/database.db"); dst.exec(src.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get("features").sql);
 const cols = Object.keys(rows[0]);
 const ins = dst.prepare(`INSERT INTO features (${cols.join(",")}) VALUES (${cols.map(() => "?").join(",")})`);
 for (const r of rows) ins.run(...cols.map((c) => r[c]));' "$DB"
 fi
-cp bench/match.json bench/raster.json bench/train.json devrun/
+cp bench/match.json bench/raster.json bench/train.json devrun/p/
+tar cJf devrun/payload.tar.xz -C devrun/p . && rm -rf devrun/p
 cp bench/device/run.sh devrun/run.sh
+cp bench/device/demo.sh devrun/demo.sh
 du -sh devrun

@@ -10,7 +10,7 @@ python3 - <<'PY'
 import lzma, shutil, tarfile, os
 with lzma.open('devrun/node.xz') as s, open('/tmp/d/node', 'wb') as d: shutil.copyfileobj(s, d)
 os.chmod('/tmp/d/node', 0o755)
-tarfile.open('devrun/nm.tar.xz', 'r:xz').extractall('devrun')
+tarfile.open('devrun/payload.tar.xz', 'r:xz').extractall('devrun')
 PY
 export PATH=/tmp/d:$PATH
 node -v; nvidia-smi --query-gpu=name,driver_version,clocks.sm,memory.used --format=csv; nproc

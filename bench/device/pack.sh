@@ -23,6 +23,15 @@ npx esbuild src/cli/main.ts src/sfm/feature-worker.mjs src/sfm/match-worker.mjs 
   --external:webgpu --external:better-sqlite3 --external:sharp --external:lightningcss --external:tsx --external:vite \
   --external:@techstark/opencv-js --log-level=error \
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
+# the GPU test files, with vitest replaced by bench/device/vitest-shim.mjs (bench/device/tests.sh)
+mkdir -p devrun/p/tests scratch/device-entry
+for t in gpu-adam gpu-buffers gpu-device gpu-hamming gpu-loss gpu-photometric gpu-resident gpu-sort raster-gpu raster-edge mask-weights train-synthetic; do
+  echo "import '../../test/$t.test.ts'; import { runCollected } from 'vitest'; await runCollected();" > scratch/device-entry/$t.ts
+  npx esbuild scratch/device-entry/$t.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/p/tests/$t.device.mjs \
+    --alias:vitest=./bench/device/vitest-shim.mjs --external:webgpu --external:better-sqlite3 --external:sharp \
+    --external:@techstark/opencv-js --log-level=error \
+    --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
+done
 N=node_modules D=devrun/p/node_modules
 mkdir -p $D/@techstark/opencv-js/dist $D/tsx/esm
 cp $N/@techstark/opencv-js/package.json $D/@techstark/opencv-js/ && cp $N/@techstark/opencv-js/dist/opencv.js $D/@techstark/opencv-js/dist/
@@ -34,7 +43,9 @@ cp -r $N/debug $N/ms $N/bindings $N/file-uri-to-path $N/detect-libc $N/semver $N
 cp -r $N/@img/colour $N/@img/sharp-linux-x64 $N/@img/sharp-libvips-linux-x64 $D/@img/
 cp -r $N/better-sqlite3/package.json $N/better-sqlite3/lib $D/better-sqlite3/
 cp $N/better-sqlite3/build/Release/better_sqlite3.node $D/better-sqlite3/build/Release/
-xz -T0 -6 -c "$(command -v node)" > devrun/node.xz
+NODE_XZ=/tmp/r2s-node-$(node -v).xz  # compressing node takes a minute: reused
+[ -f $NODE_XZ ] || xz -T0 -6 -c "$(command -v node)" > $NODE_XZ
+cp $NODE_XZ devrun/node.xz
 # real AKAZE descriptors for the match bench: the first two feature sets of an SfM database
 DB=${1:-}
 if [ -n "$DB" ]; then
@@ -50,4 +61,5 @@ cp bench/match.json bench/raster.json bench/train.json devrun/p/
 tar cJf devrun/payload.tar.xz -C devrun/p . && rm -rf devrun/p
 cp bench/device/run.sh devrun/run.sh
 cp bench/device/demo.sh devrun/demo.sh
+cp bench/device/tests.sh devrun/tests.sh
 du -sh devrun

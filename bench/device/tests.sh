@@ -1,0 +1,26 @@
+#!/bin/bash
+# On the lent GPU machine (packed by bench/device/pack.sh): the GPU test files (WGSL kernels against
+# their TypeScript references, resident training, synthetic training) on its adapter. They run from
+# test/ so that their fixture paths resolve; `bash devrun/tests.sh`, devrun/ and .gl/ carried.
+cd "$(dirname "$0")/.."
+for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
+ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f $ICD ] && export VK_DRIVER_FILES=$ICD
+if [ ! -x /tmp/d/node ]; then
+mkdir -p /tmp/d
+python3 - <<'PY'
+import lzma, shutil, tarfile, os
+with lzma.open('devrun/node.xz') as s, open('/tmp/d/node', 'wb') as d: shutil.copyfileobj(s, d)
+os.chmod('/tmp/d/node', 0o755)
+tarfile.open('devrun/payload.tar.xz', 'r:xz').extractall('devrun')
+PY
+fi
+export PATH=/tmp/d:$PATH
+[ -e node_modules ] || ln -s devrun/node_modules node_modules
+cp devrun/tests/*.device.mjs test/
+for f in test/*.device.mjs; do
+  # one log for all (at most 8 files come back from the machine)
+  t=$SECONDS; echo "=== $f" >> $OUT/tests.log; timeout ${TEST_TIMEOUT:-120} node $f > /tmp/t.log 2>&1; rc=$?
+  grep -v "artificially reduced" /tmp/t.log >> $OUT/tests.log
+  echo "$(basename $f) rc=$rc $((SECONDS-t))s"; grep "^FAIL" /tmp/t.log | cut -c1-400
+done

@@ -4,12 +4,18 @@
  * (WebAssembly SIMD, see hamming.mjs) or on the GPU (src/gpu/match/). Both give the same matches,
  * so the backend is chosen by measured speed: the first pair runs on each, once per process.
  * Raw matches are cached per pair in the SfM database, keyed by both images' feature keys.
+ *
+ * Pairs chosen by guess (retrieval, sequential windows and loop offsets, GPS neighbours) first
+ * pass an overlap pre-check (matchWithPrecheck in hamming.mjs): most of a retrieval selection does
+ * not overlap (nerd_moldGoldCape: 781 of 1326 pairs never verify) and those pairs cost a full
+ * match and the most expensive verification (RANSAC to its iteration cap). A skipped pair is cached
+ * as a pair without matches, so a rerun does not check it again.
  */
 import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { runOnWorkers } from './worker-pool.js';
-import { mutualMatches, ratioCandidates } from './hamming.mjs';
+import { consistentMatches, matchDescriptors, mutualMatches, ratioCandidates, type OverlapPrecheck } from './hamming.mjs';
 import { getDevice } from '../gpu/device.js';
 import { GpuNearestTwo } from '../gpu/match/hamming-nn2.js';
 import { hashString } from '../util/fsx.js';
@@ -17,6 +23,7 @@ import { Progress } from '../util/progress.js';
 import { info, warnOnce } from '../util/log.js';
 import type { SfmDatabase } from './database.js';
 import type { FeatureSet, ImagePair } from './types.js';
+import type { PairSelection } from './pairs.js';
 import { pairId } from './pair-id.js';
 
 export interface MatchOptions {
@@ -33,21 +40,55 @@ export interface MatchOptions {
    * it when this is not given. Without a WebGPU adapter the CPU is used, silently.
    */
   backend?: Backend['kind'] | 'auto' | 'measure';
+  /**
+   * How the pairs were chosen: every kind but exhaustive gets the overlap pre-check (see
+   * precheckFor) unless `precheck` says otherwise.
+   */
+  pairSelection?: PairSelection['kind'];
+  /** the overlap pre-check's settings, or null for none (default: precheckFor(pairSelection)) */
+  precheck?: OverlapPrecheck | null;
 }
 
 export const defaultMatchOptions: MatchOptions = { ratio: 0.8, maxDistFraction: 0.3 };
 
+/**
+ * Calibrated on the cached matches and verified geometries of nerd_moldGoldCape (retrieval, 1326
+ * pairs), kitti_odom06 (sequential, 497), templeRing and fountain-P11 (exhaustive). At 1000 rows,
+ * ±15° and ±0.35 octave, a threshold of 4 kept every pair verified with ≥ 30 inliers on all four
+ * and skipped 585 of moldGoldCape's pairs (579 of its 781 that never verify; 6 of its 70 with
+ * 15–30 inliers), with all 119 images registered and a rotation error of 0.1260° (0.1264° without
+ * the pre-check). Tried and not taken: 750 rows (±20°, ±0.5 octave, 4) skipped as many but dropped 8
+ * pairs with 15–30 inliers (0.1283°); 500 rows dropped pairs with > 100 inliers; wider windows let
+ * more chance groups through (Lund photos against dash-cam frames: 11 of 24 skipped at ±20°, 17
+ * at ±15°). Rotation and scale agreement separates overlapping pairs far better than the count of
+ * pre-check matches: chance matches between unrelated moldGoldCape images number 12 at the median
+ * at 1000 rows, as many as some pairs with 30–100 inliers have.
+ */
+const overlapPrecheck: OverlapPrecheck = { strongest: 1000, minConsistent: 4, maxAngleDeg: 15, maxOctaves: 0.35 };
+
+/**
+ * The pre-check for a pair selection. None for exhaustive matching: a small set (≤ 40 images by
+ * default, or asked for) whose weak pairs count — templeRing has 251 pairs verified with 15–30
+ * inliers, and the pre-check would drop 45 of them — while its cost is small anyway.
+ */
+function precheckFor(opts: MatchOptions): OverlapPrecheck | null {
+  if (opts.precheck !== undefined) return opts.precheck;
+  return opts.pairSelection && opts.pairSelection !== 'exhaustive' ? overlapPrecheck : null;
+}
+
 
 type Job = { idx: number; key: string; pair: ImagePair };
 /** One match-worker reply: interleaved match indices and the worker's compute time. */
-type MatchReply = { ok: boolean; m: Uint32Array; ms: number; error?: string };
+type MatchReply = { ok: boolean; m: Uint32Array; skipped: boolean; ms: number; error?: string };
 type Backend = { kind: 'cpu' } | { kind: 'gpu'; gpu: GpuNearestTwo };
 
 /** Raw matches of every pair, interleaved (index in i, index in j); cached pairs are reused. */
 export async function matchPairs(db: SfmDatabase, feats: FeatureSet[], pairs: ImagePair[], opts: MatchOptions): Promise<Uint32Array[]> {
   const out: Array<Uint32Array | null> = [];
   const todo: Job[] = [];
-  const optKey = JSON.stringify({ r: opts.ratio, d: opts.maxDistFraction, v: 1 });
+  const precheck = precheckFor(opts);
+  // without the pre-check the key is the one from before it existed: cached matches stay valid
+  const optKey = JSON.stringify({ r: opts.ratio, d: opts.maxDistFraction, v: 1, ...(precheck ? { p: precheck } : {}) });
   for (let p = 0; p < pairs.length; p++) {
     const { i, j } = pairs[p]!;
     const key = hashString(feats[i]!.key + feats[j]!.key + optKey);
@@ -57,36 +98,68 @@ export async function matchPairs(db: SfmDatabase, feats: FeatureSet[], pairs: Im
   }
   if (todo.length === 0) return out as Uint32Array[];
   const progress = new Progress('sfm: matching', todo.length, { silent: opts.silent });
-  let done = 0;
-  const finish = (job: Job, m: Uint32Array) => {
+  let done = 0, skipped = 0;
+  const finish = (job: Job, r: Matched) => {
     const a = feats[job.pair.i]!, b = feats[job.pair.j]!;
-    db.putMatches(pairId(a, b), job.key, m);
-    out[job.idx] = m;
-    progress.update(++done, `${a.name}–${b.name}: ${m.length / 2}`);
+    db.putMatches(pairId(a, b), job.key, r.m);
+    out[job.idx] = r.m;
+    if (r.skipped) skipped++;
+    progress.update(++done, `${a.name}–${b.name}: ${r.skipped ? 'no overlap' : r.m.length / 2}`);
   };
+  const withCheck = { ...opts, precheck };
   const workers = Math.max(1, Math.min(opts.workers ?? Math.min(2, os.availableParallelism()), todo.length));
-  const { backend, probed } = await chooseBackend(feats, todo, opts, workers, finish);
+  const { backend, probed } = await chooseBackend(feats, todo, withCheck, workers, finish);
   const rest = probed ? todo.slice(1) : todo;
   if (backend.kind === 'gpu') {
-    for (const job of rest) finish(job, await matchPairGpu(backend.gpu, feats[job.pair.i]!, feats[job.pair.j]!, opts));
+    for (const job of rest) finish(job, await matchPairGpuChecked(backend.gpu, feats[job.pair.i]!, feats[job.pair.j]!, withCheck));
   } else {
-    await runOnWorkers<Job, MatchReply>(workerUrl, rest, workers, async (job, ask) => finish(job, await matchPairCpu(feats, job, opts, ask)));
+    await runOnWorkers<Job, MatchReply>(workerUrl, rest, workers, async (job, ask) => finish(job, await matchPairCpu(feats, job, withCheck, ask)));
   }
   progress.finish();
+  if (precheck && !opts.silent) info(`sfm: ${skipped} of ${todo.length} pairs skipped by the overlap pre-check`);
   return out as Uint32Array[];
 }
 
+/** One pair's matches, and whether the overlap pre-check skipped the full match. */
+type Matched = { m: Uint32Array; skipped: boolean };
+type CheckedOptions = MatchOptions & { precheck: OverlapPrecheck | null };
+
 const workerUrl = new URL('./match-worker.mjs', import.meta.url);
 
-async function matchPairCpu(feats: FeatureSet[], job: Job, opts: MatchOptions, ask: (msg: Record<string, unknown>) => Promise<MatchReply>): Promise<Uint32Array> {
+async function matchPairCpu(feats: FeatureSet[], job: Job, opts: CheckedOptions, ask: (msg: Record<string, unknown>) => Promise<MatchReply>): Promise<Matched> {
   const r = await ask(cpuRequest(feats, job, opts));
   if (!r.ok) throw new Error(`matching ${feats[job.pair.i]!.name} with ${feats[job.pair.j]!.name} failed: ${r.error}`);
-  return r.m;
+  return { m: r.m, skipped: r.skipped };
 }
 
-function cpuRequest(feats: FeatureSet[], job: Job, opts: MatchOptions): Record<string, unknown> {
+function cpuRequest(feats: FeatureSet[], job: Job, opts: CheckedOptions): Record<string, unknown> {
   const a = feats[job.pair.i]!, b = feats[job.pair.j]!;
-  return { id: job.idx, A: a.desc, nA: a.n, B: b.desc, nB: b.n, words: a.words, ratio: opts.ratio, maxDist: maxDist(a, opts) };
+  const p = opts.precheck;
+  // the pre-check reads the keypoints of its rows only (a copy: a view would send the whole buffer)
+  const kp = p ? { kpA: a.kp.slice(0, 4 * p.strongest), kpB: b.kp.slice(0, 4 * p.strongest) } : {};
+  return { id: job.idx, A: a.desc, nA: a.n, B: b.desc, nB: b.n, words: a.words, ratio: opts.ratio, maxDist: maxDist(a, opts), precheck: p, ...kp };
+}
+
+/** The first `rows` features (the strongest), as a feature set of their own. */
+function strongestOf(f: FeatureSet, rows: number): FeatureSet {
+  const n = Math.min(f.n, rows);
+  return { ...f, n, desc: f.desc.subarray(0, n * f.words), kp: f.kp.subarray(0, n * 4) };
+}
+
+/** Whether a pair passes the overlap pre-check, given the pre-check's matches (see matchWithPrecheck). */
+function overlaps(a: FeatureSet, b: FeatureSet, pre: Uint32Array, p: OverlapPrecheck): boolean {
+  return consistentMatches(a.kp, b.kp, pre, p.maxAngleDeg, p.maxOctaves) >= p.minConsistent;
+}
+
+/** matchWithPrecheck (hamming.mjs) with the searches on the GPU: the same result. */
+async function matchPairGpuChecked(gpu: GpuNearestTwo, a: FeatureSet, b: FeatureSet, opts: CheckedOptions): Promise<Matched> {
+  const p = opts.precheck;
+  if (!p) return { m: await matchPairGpu(gpu, a, b, opts), skipped: false };
+  const sa = strongestOf(a, p.strongest), sb = strongestOf(b, p.strongest);
+  const pre = await matchPairGpu(gpu, sa, sb, opts);
+  if (!overlaps(a, b, pre, p)) return { m: new Uint32Array(0), skipped: true };
+  if (sa.n === a.n && sb.n === b.n) return { m: pre, skipped: false };
+  return { m: await matchPairGpu(gpu, a, b, opts), skipped: false };
 }
 
 function maxDist(a: FeatureSet, opts: MatchOptions): number {
@@ -129,7 +202,7 @@ function hardwareGpuPossible(): boolean {
  * (`probed`), and must agree between the two.
  */
 async function chooseBackend(
-  feats: FeatureSet[], todo: Job[], opts: MatchOptions, workers: number, finish: (job: Job, m: Uint32Array) => void,
+  feats: FeatureSet[], todo: Job[], opts: CheckedOptions, workers: number, finish: (job: Job, r: Matched) => void,
 ): Promise<{ backend: Backend; probed: boolean }> {
   const want = requestedBackend(opts);
   const cpu: { backend: Backend; probed: boolean } = { backend: { kind: 'cpu' }, probed: false };
@@ -153,7 +226,9 @@ async function chooseBackend(
   const onGpu = await matchPairGpu(gpuMatcher, a, b, opts);
   const gpuMs = performance.now() - t0;
   let onCpu: MatchReply | null = null;
-  await runOnWorkers<Job, MatchReply>(workerUrl, [job], 1, async (j, ask) => { onCpu = await ask(cpuRequest(feats, j, opts)); });
+  // both time the full match; the pre-check (cheap) then decides what is kept, here
+  const full = { ...opts, precheck: null };
+  await runOnWorkers<Job, MatchReply>(workerUrl, [job], 1, async (j, ask) => { onCpu = await ask(cpuRequest(feats, j, full)); });
   const reply = onCpu as MatchReply | null;
   if (!reply?.ok) throw new Error(`matching ${a.name} with ${b.name} failed: ${reply?.error}`);
   const same = reply.m.length === onGpu.length && reply.m.every((v, k) => v === onGpu[k]);
@@ -161,6 +236,14 @@ async function chooseBackend(
   if (!same) warnOnce('match-gpu-differs', `GPU matches differ from the CPU's on ${a.name}–${b.name}: matching on the CPU`);
   decided.set(words, choice);
   if (!opts.silent) info(`sfm: matching on the ${choice === 'gpu' ? `GPU (${ctx.adapterName})` : 'CPU'}: one pair ${gpuMs.toFixed(0)} ms on the GPU, ${reply.ms.toFixed(0)} ms on one of ${workers} CPU workers`);
-  finish(job, reply.m);
+  const p = opts.precheck;
+  const kept = !p || overlaps(a, b, precheckMatches(a, b, p, opts), p);
+  finish(job, kept ? { m: reply.m, skipped: false } : { m: new Uint32Array(0), skipped: true });
   return { backend: choice === 'gpu' ? gpu : { kind: 'cpu' }, probed: true };
+}
+
+/** The pre-check's matches of a pair on this thread (the backend probe's pair only). */
+function precheckMatches(a: FeatureSet, b: FeatureSet, p: OverlapPrecheck, opts: MatchOptions): Uint32Array {
+  const sa = strongestOf(a, p.strongest), sb = strongestOf(b, p.strongest);
+  return matchDescriptors(sa.desc, sa.n, sb.desc, sb.n, a.words, opts.ratio, maxDist(a, opts));
 }

@@ -115,7 +115,7 @@ export async function runSfm(paths: SfmPaths, priors: Priors, opts: SfmOptions):
     lap('features');
     const sel = selectPairs(feats.length, opts.matcher, { images: priors.images, feats, seed: opts.seed });
     if (!opts.silent) info(`sfm: ${sel.pairs.length} pairs to match (${sel.kind}: ${sel.reason})`);
-    const matches = await matchPairs(db, feats, sel.pairs, { ...defaultMatchOptions, workers: opts.workers, silent: opts.silent });
+    const matches = await matchPairs(db, feats, sel.pairs, { ...defaultMatchOptions, pairSelection: sel.kind, workers: opts.workers, silent: opts.silent });
     lap('matching');
     // threshold in full-resolution pixels: the detector saw a downscaled image
     const down = Math.max(1, Math.max(...feats.map((f) => Math.max(f.width, f.height))) / opts.maxImageSize);

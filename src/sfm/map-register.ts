@@ -68,20 +68,27 @@ function tryInitialPair(s: MapState, i: number, j: number, g: TwoViewGeometry): 
 
 // ---------------------------------------------------------------- registration
 
+// Distinct points seen by one image are counted with marks over point ids (epoch = the count in
+// progress) instead of a Set per image: this runs over every correspondence of every unregistered
+// image after each registration.
+let marks = new Int32Array(0);
+let epoch = 0;
+
 /** Unregistered images ordered by how many existing points they see. */
 export function nextCandidates(s: MapState, tried: Set<number>): Array<{ img: number; visible: number }> {
   const out: Array<{ img: number; visible: number }> = [];
+  if (marks.length < s.pointIdBound) marks = new Int32Array(Math.max(s.pointIdBound, 2 * marks.length));
   for (let img = 0; img < s.n; img++) {
     if (s.isRegistered(img) || tried.has(img)) continue;
-    const seen = new Set<number>();
-    for (const [f, list] of s.corr[img]!) {
-      void f;
+    const e = ++epoch;
+    let visible = 0;
+    for (const list of s.corr[img]!.values()) {
       for (let k = 0; k < list.length; k += 2) {
         const pid = s.pointOf[list[k]!]![list[k + 1]!]!;
-        if (pid >= 0) seen.add(pid);
+        if (pid >= 0 && marks[pid] !== e) { marks[pid] = e; visible++; }
       }
     }
-    if (seen.size > 0) out.push({ img, visible: seen.size });
+    if (visible > 0) out.push({ img, visible });
   }
   return out.sort((a, b) => b.visible - a.visible);
 }

@@ -5,7 +5,7 @@
  * points, and snapshots for undoing a refinement.
  */
 import type { Camera } from '../core/camera.js';
-import { projectPoint, unprojectPixel } from '../geometry/camera-model.js';
+import { distortNormalized, intrinsicIndices, unprojectPixel } from '../geometry/camera-model.js';
 import { maxAngleDeg, triangulateDLT } from '../geometry/triangulate.js';
 import { captureParallax, minTriangulationAngle, type CaptureParallax } from './low-parallax.js';
 import type { CameraRefine, MapperInput, MapperOptions } from './mapper-options.js';
@@ -41,6 +41,10 @@ export class MapState {
   readonly minTri: number;
   /** per camera: std of each intrinsic from the last adjustment that asked for it */
   readonly lastStd = new Map<number, Float64Array>();
+  /** per camera: where fx, fy, cx, cy sit in its parameters (the model never changes) */
+  private readonly camIx: Array<ReturnType<typeof intrinsicIndices>>;
+  /** reprojError's distorted coordinates */
+  private readonly scratch2 = [0, 0];
 
   constructor(readonly input: MapperInput, readonly opts: MapperOptions) {
     this.n = input.feats.length;
@@ -51,6 +55,7 @@ export class MapState {
     this.pointOf = input.feats.map((f) => new Int32Array(f.n).fill(-1));
     this.component = new Int32Array(this.n);
     this.calib = input.refine.map((r) => ({ ...r }));
+    this.camIx = input.cameras.map((c) => intrinsicIndices(c.model));
     this.parallax = captureParallax(input.geoms, opts.parallax);
     this.minTri = minTriangulationAngle(this.parallax, opts.minTriAngleDeg, opts.parallax);
     for (let p = 0; p < input.pairs.length; p++) {
@@ -103,18 +108,20 @@ export class MapState {
     return this.input.refine.some((r) => r.focal || r.principalPoint || r.distortion);
   }
 
-  /** Reprojection error (px) of X in image img at feature f; Infinity when behind the camera. */
+  /**
+   * Reprojection error (px) of X in image img at feature f; Infinity when behind the camera.
+   * (projectPoint's arithmetic, without its arrays: the filters call this for every observation.)
+   */
   reprojError(img: number, f: number, X: readonly number[]): number {
     const R = this.R[img]!, t = this.t[img]!;
-    const Xc = [
-      R[0]! * X[0]! + R[1]! * X[1]! + R[2]! * X[2]! + t[0]!,
-      R[3]! * X[0]! + R[4]! * X[1]! + R[5]! * X[2]! + t[1]!,
-      R[6]! * X[0]! + R[7]! * X[1]! + R[8]! * X[2]! + t[2]!,
-    ];
-    const p = projectPoint(this.cam(img), Xc);
-    if (!p) return Infinity;
-    const [u, v] = this.kp(img, f);
-    return Math.hypot(p[0] - u, p[1] - v);
+    const x0 = X[0]!, x1 = X[1]!, x2 = X[2]!;
+    const z = R[6]! * x0 + R[7]! * x1 + R[8]! * x2 + t[2]!;
+    if (!(z > 0)) return Infinity;
+    const c = this.input.imageCamera[img]!, p = this.input.cameras[c]!.params, ix = this.camIx[c]!, d = this.scratch2;
+    const model = this.input.cameras[c]!.model;
+    distortNormalized(model, p, (R[0]! * x0 + R[1]! * x1 + R[2]! * x2 + t[0]!) / z, (R[3]! * x0 + R[4]! * x1 + R[5]! * x2 + t[1]!) / z, d);
+    const kp = this.input.feats[img]!.kp;
+    return Math.hypot(p[ix.fx]! * d[0]! + p[ix.cx]! - kp[f * 4]!, p[ix.fy]! * d[1]! + p[ix.cy]! - kp[f * 4 + 1]!);
   }
 
   center(img: number): number[] {
@@ -137,6 +144,11 @@ export class MapState {
     for (const [img, f] of views) if (!(this.reprojError(img, f, X) <= this.opts.maxError)) return null;
     if (maxAngleDeg(views.map(([img]) => this.center(img)), X) < this.minTri) return null;
     return X;
+  }
+
+  /** every point id so far is below this */
+  get pointIdBound(): number {
+    return this.nextPoint;
   }
 
   addPoint(X: [number, number, number], obs: Array<[number, number]>): number {

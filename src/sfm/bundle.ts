@@ -2,8 +2,8 @@
  * Bundle adjustment: Levenberg–Marquardt over camera poses, shared intrinsics and 3D points, with
  * the points eliminated by the Schur complement (reduced camera system solved by dense Cholesky for
  * small problems, by envelope Cholesky in a bandwidth-reducing image order for large ones:
- * schur-envelope.ts), analytic Jacobians, and a robust loss (Huber / Cauchy) applied
- * by iteratively reweighted least squares. Poses are world-to-camera (COLMAP): x_cam = R X + t;
+ * schur-envelope.ts), analytic Jacobians, optional per-observation weights (1/σ²), and a robust
+ * loss (Huber / Cauchy) on the weighted residual applied by iteratively reweighted least squares. Poses are world-to-camera (COLMAP): x_cam = R X + t;
  * rotations are updated on the left, R ← exp(δω) R.
  * (Over 400 lines on purpose: one LM solver whose normal-equation build, Schur elimination and
  * covariance share index layouts; the projection Jacobians are already in projection-jacobian.ts.)
@@ -18,7 +18,14 @@ export { JAC_STRIDE, projectWithJacobian } from './projection-jacobian.js';
 
 export interface BACamera { model: CameraModelName; params: Float64Array; refineFocal: boolean; refinePrincipalPoint: boolean; refineDistortion: boolean }
 export interface BAImage { camera: number; q: Float64Array /* wxyz w2c */; t: Float64Array; fixed: boolean; fixTranslationScale?: boolean }
-export interface BAObservation { image: number; point: number; x: number; y: number }
+export interface BAObservation {
+  image: number; point: number; x: number; y: number;
+  /**
+   * information weight 1/σ² (σ in units of a reference keypoint's): multiplies the squared residual
+   * before the robust loss, so the loss scale is in pixels of a weight-1 observation; default 1
+   */
+  weight?: number;
+}
 export interface BAProblem { cameras: BACamera[]; images: BAImage[]; points: Float64Array /* 3N */; fixedPoints?: Uint8Array; observations: BAObservation[] }
 export interface BAOptions {
   maxIterations?: number; loss?: 'trivial' | 'huber' | 'cauchy'; lossScale?: number /* px */; functionTolerance?: number; onIteration?: (it: number, cost: number) => void;
@@ -46,7 +53,6 @@ function rhoWeight(loss: 'trivial' | 'huber' | 'cauchy', d2: number, s: number):
   return 1;
 }
 
-const MAXC = 6 + MAX_PARAMS; // camera-side columns of one observation
 
 export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport {
   const { cameras, images, points, observations } = problem;
@@ -59,6 +65,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   for (const im of images) if (!(im.camera >= 0 && im.camera < cameras.length)) throw new Error(`bundleAdjust: image refers to camera ${im.camera} of ${cameras.length}`);
   for (const ob of observations) {
     if (!(ob.image >= 0 && ob.image < nImg && ob.point >= 0 && ob.point < nPts)) throw new Error(`bundleAdjust: observation (image ${ob.image}, point ${ob.point}) out of range (${nImg} images, ${nPts} points)`);
+    if (ob.weight !== undefined && !(ob.weight > 0 && ob.weight < Infinity)) throw new Error(`bundleAdjust: observation weight ${ob.weight} is not positive and finite`);
   }
 
   // ---- parameter layout on the camera side
@@ -70,6 +77,9 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   const camUsed = new Uint8Array(cameras.length);
   for (const ob of observations) camUsed[images[ob.image]!.camera] = 1;
   const camSize = Int32Array.from(camRefined, (r, c) => (camUsed[c] ? r.length : 0));
+  // camera-side columns of one observation: the per-observation arrays below are strided by it, so
+  // a problem refining no or few intrinsics does not allocate (and stream through) MAX_PARAMS columns
+  const MAXC = 6 + camSize.reduce((m, k) => Math.max(m, k), 0);
   // Tangent bases for images whose translation norm is fixed.
   const tanB = new Float64Array(6 * nImg);
   const setTangent = (i: number) => {
@@ -84,7 +94,8 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
 
   // ---- observations grouped by point (CSR)
   const obsImg = new Int32Array(nObs), obsPt = new Int32Array(nObs), obsXY = new Float64Array(2 * nObs);
-  observations.forEach((ob, o) => { obsImg[o] = ob.image; obsPt[o] = ob.point; obsXY[2 * o] = ob.x; obsXY[2 * o + 1] = ob.y; });
+  const obsW = new Float64Array(nObs); // 1 × anything is exact: unweighted problems solve bit-identically
+  observations.forEach((ob, o) => { obsImg[o] = ob.image; obsPt[o] = ob.point; obsXY[2 * o] = ob.x; obsXY[2 * o + 1] = ob.y; obsW[o] = ob.weight ?? 1; });
   const ptStart = new Int32Array(nPts + 1);
   for (let o = 0; o < nObs; o++) ptStart[obsPt[o]! + 1]!++;
   for (let p = 0; p < nPts; p++) ptStart[p + 1]! += ptStart[p]!;
@@ -102,16 +113,18 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   const valid = new Uint8Array(nObs);
   const jac = new Float64Array(2 + 2 * JAC_STRIDE);
 
-  const cost = (Rm: Float64Array, Tm: Float64Array, P: Float64Array, params: Float64Array[]): { cost: number; sq: number; n: number } => {
-    let c = 0, sq = 0, n = 0;
+  /** sq: squared residuals in px² (for the RMSE); sqW: weighted by obsW (for the residual variance) */
+  const cost = (Rm: Float64Array, Tm: Float64Array, P: Float64Array, params: Float64Array[]): { cost: number; sq: number; sqW: number; n: number } => {
+    let c = 0, sq = 0, sqW = 0, n = 0;
     for (let o = 0; o < nObs; o++) {
       const i = obsImg[o]!, cam = cameras[images[i]!.camera]!;
       if (!projectWithJacobian(cam.model, params[images[i]!.camera]!, Rm, Tm, P, 3 * obsPt[o]!, jac, 9 * i, 3 * i)) continue;
       const du = jac[0]! - obsXY[2 * o]!, dv = jac[1]! - obsXY[2 * o + 1]!, s = du * du + dv * dv;
-      sq += s; n++;
-      c += rho(loss, d2, s);
+      const sw = obsW[o]! * s;
+      sq += s; sqW += sw; n++;
+      c += rho(loss, d2, sw);
     }
-    return { cost: 0.5 * c, sq, n };
+    return { cost: 0.5 * c, sq, sqW, n };
   };
 
   const linearize = () => {
@@ -121,7 +134,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
       if (!valid[o]) { ncol[o] = 0; npose[o] = 0; wts[o] = 0; continue; }
       const du = jac[0]! - obsXY[2 * o]!, dv = jac[1]! - obsXY[2 * o + 1]!;
       res[2 * o] = du; res[2 * o + 1] = dv;
-      wts[o] = rhoWeight(loss, d2, du * du + dv * dv);
+      wts[o] = obsW[o]! * rhoWeight(loss, d2, obsW[o]! * (du * du + dv * dv));
       const base = 2 * MAXC * o;
       let k = 0;
       const po = poseOff[i]!;
@@ -254,9 +267,14 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
           for (let a = 0; a < np; a++) {
             const vb = 3 * cb + 3 * a, v0 = Vo[vb]!, v1 = Vo[vb + 1]!, v2 = Vo[vb + 2]!;
             const bEnd = same ? a + 1 : np2;
-            if (po > po2) {
+            if (po > po2 || same) {
+              // (same: b ≤ a, the diagonal block's lower triangle)
               const row = rowBase[po + a]! + po2;
               for (let b = 0; b < bEnd; b++) { const wb = 3 * cb2 + 3 * b; S[row + b]! -= v0 * Wo[wb]! + v1 * Wo[wb + 1]! + v2 * Wo[wb + 2]!; }
+            } else if (po < po2) {
+              // the block lies above the diagonal: its transpose is the lower one
+              const col = po + a;
+              for (let b = 0; b < bEnd; b++) { const wb = 3 * cb2 + 3 * b; S[rowBase[po2 + b]! + col]! -= v0 * Wo[wb]! + v1 * Wo[wb + 1]! + v2 * Wo[wb + 2]!; }
             } else {
               for (let b = 0; b < bEnd; b++) { const wb = 3 * cb2 + 3 * b; subLower(po + a, po2 + b, v0 * Wo[wb]! + v1 * Wo[wb + 1]! + v2 * Wo[wb + 2]!, !same); }
             }
@@ -351,7 +369,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
 
   images.forEach((im, i) => { if (im.fixTranslationScale && !im.fixed) setTangent(i); });
   const c0 = cost(R, T, points, params);
-  let curCost = c0.cost, curSq = c0.sq, curN = c0.n;
+  let curCost = c0.cost, curSq = c0.sq, curSqW = c0.sqW, curN = c0.n;
   let lambda = 1e-4, nu = 2, it = 0, converged = false;
   let dirty = true;
   for (; it < maxIterations; it++) {
@@ -379,7 +397,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
       cameras.forEach((c, ci) => c.params.set(params2[ci]!));
       images.forEach((im, i) => { if (im.fixTranslationScale && !im.fixed) setTangent(i); });
       const rel = actual / Math.max(curCost, 1e-300);
-      curCost = c1.cost; curSq = c1.sq; curN = c1.n;
+      curCost = c1.cost; curSq = c1.sq; curSqW = c1.sqW; curN = c1.n;
       lambda *= Math.max(1 / 3, 1 - (2 * rho - 1) ** 3);
       lambda = Math.max(lambda, 1e-12);
       nu = 2;
@@ -398,7 +416,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   if (opts.intrinsicStd) {
     intrinsicStd = cameras.map((c) => new Float64Array(c.params.length).fill(NaN));
     linearize(); buildNormal();
-    const sigma2 = curSq / Math.max(1, 2 * curN);
+    const sigma2 = curSqW / Math.max(1, 2 * curN);
     if (nc > 0 && reduce(0)) {
       const Sc = new Float64Array(env.size), e = new Float64Array(nc);
       cameras.forEach((_, ci) => {

@@ -50,14 +50,19 @@ export function adjust(s: MapState, free: number[] | null, intrinsics: 'focal' |
     }
     return k;
   };
+  const { exponent, maxRatio } = s.opts.keypointScaleWeight;
+  const sizes: number[] = []; // keypoint size of each observation, when weighting by it
   for (let pi = 0; pi < pointIds.length; pi++) {
     const p = s.points.get(pointIds[pi]!)!;
     points.set(p.X, pi * 3);
     for (const [img, f] of p.obs) {
       const [x, y] = s.kp(img, f);
       observations.push({ image: imageOf(img), point: pi, x, y });
+      if (exponent > 0) sizes.push(s.input.feats[img]!.kp[4 * f + 2]!);
     }
   }
+  const w = exponent > 0 ? scaleWeights(sizes, exponent, maxRatio) : null;
+  if (w) observations.forEach((ob, o) => { ob.weight = w[o]!; });
   // a local problem whose fixed images do not pin the gauge (early on): fix the first free one too
   if (!images.some((im) => im.fixed)) images[0]!.fixed = true;
   const report = bundleAdjust({ cameras, images, points, observations }, { maxIterations, loss: 'cauchy', lossScale: 1, functionTolerance, intrinsicStd });
@@ -75,6 +80,23 @@ export function adjust(s: MapState, free: number[] | null, intrinsics: 'focal' |
     p.X = [points[pi * 3]!, points[pi * 3 + 1]!, points[pi * 3 + 2]!];
   }
   return report;
+}
+
+/**
+ * BA weights 1/σ² with σ ∝ keypoint size^exponent (a coarse-scale keypoint is localised less
+ * precisely), relative to the median observation's size: that one weighs 1, so the 1 px robust loss
+ * scale keeps its meaning for a typical keypoint (the filters' gates are in pixels regardless).
+ * σ ratios are clamped to [1/maxRatio, maxRatio] so that no scale dominates or vanishes. Null when
+ * the features carry no sizes (0: e.g. keypoints from elsewhere); a missing size counts as the median.
+ */
+function scaleWeights(sizes: number[], exponent: number, maxRatio: number): Float64Array | null {
+  const sorted = Float64Array.from(sizes).sort();
+  const ref = sorted[sorted.length >> 1]!;
+  if (!(ref > 0 && ref < Infinity)) return null;
+  return Float64Array.from(sizes, (sz) => {
+    const ratio = sz > 0 && sz < Infinity ? Math.min(Math.max((sz / ref) ** exponent, 1 / maxRatio), maxRatio) : 1;
+    return 1 / (ratio * ratio);
+  });
 }
 
 /** Drop observations over the threshold (default: maxError) and points left with < 2 views or too small an angle. */

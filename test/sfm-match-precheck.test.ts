@@ -83,6 +83,10 @@ describe.skipIf(!ffmpeg)('overlap pre-check on real photos', () => {
       // exhaustive selections are not pre-checked (their cache entries are the plain matches)
       const exhaustive = await matchPairs(db, feats, far, { ...defaultMatchOptions, pairSelection: 'exhaustive', backend: 'cpu', workers: 1, silent: true });
       expect(exhaustive.map((m) => m.length)).toEqual(full.slice(near.length).map((m) => m.length));
+      // neither are neighbours in capture order (a sequential window): the same far pairs, marked
+      // adjacent, get their full matches although the selection is pre-checked
+      const asNeighbours = await matchPairs(db, feats, far.map((p) => ({ ...p, adjacent: true })), { ...defaultMatchOptions, pairSelection: 'sequential', backend: 'cpu', workers: 1, silent: true });
+      expect(asNeighbours.map((m) => Array.from(m))).toEqual(full.slice(near.length).map((m) => Array.from(m)));
       if (await getDevice()) {
         for (const backend of ['gpu', 'measure'] as const) {
           const gdb = new SfmDatabase(path.join(dir, `${backend}.sqlite`));

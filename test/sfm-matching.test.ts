@@ -140,6 +140,8 @@ describe('pair selection', () => {
     const has = (i: number, j: number) => s.pairs.some((p) => p.i === i && p.j === j);
     expect(has(0, 1) && has(0, 10) && !has(0, 11) && has(0, 20) && has(0, 40) && has(0, 80)).toBe(true);
     expect(s.pairs.every((p) => p.i < p.j)).toBe(true);
+    // the window's pairs are marked as neighbours in capture order (no overlap pre-check), loop offsets not
+    expect(s.pairs.every((p) => (p.j - p.i <= 10) === (p.adjacent === true))).toBe(true);
   });
   it('gps adds the nearest located images', () => {
     // a walk out and back: image i and image 59 - i stand at the same place

@@ -77,7 +77,8 @@ function precheckFor(opts: MatchOptions): OverlapPrecheck | null {
 }
 
 
-type Job = { idx: number; key: string; pair: ImagePair };
+/** `opts`: the pair's options (adjacent pairs go without the pre-check) */
+type Job = { idx: number; key: string; pair: ImagePair; opts: CheckedOptions };
 /** One match-worker reply: interleaved match indices and the worker's compute time. */
 type MatchReply = { ok: boolean; m: Uint32Array; skipped: boolean; ms: number; error?: string };
 type Backend = { kind: 'cpu' } | { kind: 'gpu'; gpu: GpuNearestTwo };
@@ -87,14 +88,19 @@ export async function matchPairs(db: SfmDatabase, feats: FeatureSet[], pairs: Im
   const out: Array<Uint32Array | null> = [];
   const todo: Job[] = [];
   const precheck = precheckFor(opts);
+  const checked: CheckedOptions = { ...opts, precheck }, unchecked: CheckedOptions = { ...opts, precheck: null };
   // without the pre-check the key is the one from before it existed: cached matches stay valid
-  const optKey = JSON.stringify({ r: opts.ratio, d: opts.maxDistFraction, v: 1, ...(precheck ? { p: precheck } : {}) });
+  const keyOf = (o: CheckedOptions) => JSON.stringify({ r: o.ratio, d: o.maxDistFraction, v: 1, ...(o.precheck ? { p: o.precheck } : {}) });
+  const checkedKey = keyOf(checked), uncheckedKey = keyOf(unchecked);
+  let adjacent = 0;
   for (let p = 0; p < pairs.length; p++) {
-    const { i, j } = pairs[p]!;
-    const key = hashString(feats[i]!.key + feats[j]!.key + optKey);
-    const cached = db.getMatches(pairId(feats[i]!, feats[j]!), key);
+    const pair = pairs[p]!;
+    const pairOpts = pair.adjacent ? unchecked : checked;
+    if (precheck && pair.adjacent) adjacent++;
+    const key = hashString(feats[pair.i]!.key + feats[pair.j]!.key + (pair.adjacent ? uncheckedKey : checkedKey));
+    const cached = db.getMatches(pairId(feats[pair.i]!, feats[pair.j]!), key);
     out.push(cached);
-    if (!cached) todo.push({ idx: p, key, pair: pairs[p]! });
+    if (!cached) todo.push({ idx: p, key, pair, opts: pairOpts });
   }
   if (todo.length === 0) return out as Uint32Array[];
   const progress = new Progress('sfm: matching', todo.length, { silent: opts.silent });
@@ -106,17 +112,19 @@ export async function matchPairs(db: SfmDatabase, feats: FeatureSet[], pairs: Im
     if (r.skipped) skipped++;
     progress.update(++done, `${a.name}–${b.name}: ${r.skipped ? 'no overlap' : r.m.length / 2}`);
   };
-  const withCheck = { ...opts, precheck };
   const workers = Math.max(1, Math.min(opts.workers ?? Math.min(2, os.availableParallelism()), todo.length));
-  const { backend, probed } = await chooseBackend(feats, todo, withCheck, workers, finish);
+  const { backend, probed } = await chooseBackend(feats, todo, workers, finish);
   const rest = probed ? todo.slice(1) : todo;
   if (backend.kind === 'gpu') {
-    for (const job of rest) finish(job, await matchPairGpuChecked(backend.gpu, feats[job.pair.i]!, feats[job.pair.j]!, withCheck));
+    for (const job of rest) finish(job, await matchPairGpuChecked(backend.gpu, feats[job.pair.i]!, feats[job.pair.j]!, job.opts));
   } else {
-    await runOnWorkers<Job, MatchReply>(workerUrl, rest, workers, async (job, ask) => finish(job, await matchPairCpu(feats, job, withCheck, ask)));
+    await runOnWorkers<Job, MatchReply>(workerUrl, rest, workers, async (job, ask) => finish(job, await matchPairCpu(feats, job, ask)));
   }
   progress.finish();
-  if (precheck && !opts.silent) info(`sfm: ${skipped} of ${todo.length} pairs skipped by the overlap pre-check`);
+  if (precheck && !opts.silent) {
+    const near = adjacent > 0 ? ` (${adjacent} neighbours in capture order matched without it)` : '';
+    info(`sfm: ${skipped} of ${todo.length} pairs skipped by the overlap pre-check${near}`);
+  }
   return out as Uint32Array[];
 }
 
@@ -126,8 +134,8 @@ type CheckedOptions = MatchOptions & { precheck: OverlapPrecheck | null };
 
 const workerUrl = new URL('./match-worker.mjs', import.meta.url);
 
-async function matchPairCpu(feats: FeatureSet[], job: Job, opts: CheckedOptions, ask: (msg: Record<string, unknown>) => Promise<MatchReply>): Promise<Matched> {
-  const r = await ask(cpuRequest(feats, job, opts));
+async function matchPairCpu(feats: FeatureSet[], job: Job, ask: (msg: Record<string, unknown>) => Promise<MatchReply>): Promise<Matched> {
+  const r = await ask(cpuRequest(feats, job, job.opts));
   if (!r.ok) throw new Error(`matching ${feats[job.pair.i]!.name} with ${feats[job.pair.j]!.name} failed: ${r.error}`);
   return { m: r.m, skipped: r.skipped };
 }
@@ -202,8 +210,9 @@ function hardwareGpuPossible(): boolean {
  * (`probed`), and must agree between the two.
  */
 async function chooseBackend(
-  feats: FeatureSet[], todo: Job[], opts: CheckedOptions, workers: number, finish: (job: Job, r: Matched) => void,
+  feats: FeatureSet[], todo: Job[], workers: number, finish: (job: Job, r: Matched) => void,
 ): Promise<{ backend: Backend; probed: boolean }> {
+  const opts = todo[0]!.opts;
   const want = requestedBackend(opts);
   const cpu: { backend: Backend; probed: boolean } = { backend: { kind: 'cpu' }, probed: false };
   if (want === 'cpu' || (want === 'auto' && !hardwareGpuPossible())) return cpu;

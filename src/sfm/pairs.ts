@@ -84,10 +84,12 @@ export function selectPairs(n: number, kind: MatcherKind, opts: PairOptions = {}
   } else { k = 'retrieval'; reason = `auto: ${n} images, file order not known to be the capture order`; }
 
   const set = new Set<number>();
-  const add = (i: number, j: number) => {
+  const adjacent = new Set<number>();
+  const add = (i: number, j: number, near = false) => {
     if (i === j || i < 0 || j < 0 || i >= n || j >= n) return;
     const a = Math.min(i, j), b = Math.max(i, j);
     set.add(a * n + b);
+    if (near) adjacent.add(a * n + b);
   };
   const overlap = opts.overlap ?? 10;
   if (k === 'exhaustive') {
@@ -97,16 +99,16 @@ export function selectPairs(n: number, kind: MatcherKind, opts: PairOptions = {}
     const ro = opts.retrieval ?? defaultRetrievalOptions;
     const sim = opts.similarity ?? imageSimilarity([...opts.feats], opts.seed === undefined ? ro : { ...ro, vocabulary: { ...ro.vocabulary, seed: opts.seed } });
     topNeighbours(sim, n, opts.retrievalNeighbours ?? 15).forEach((near, i) => { for (const j of near) add(i, j); });
-    if (temporal) for (let i = 0; i < n; i++) for (let d = 1; d <= overlap; d++) add(i, i + d);
+    if (temporal) for (let i = 0; i < n; i++) for (let d = 1; d <= overlap; d++) add(i, i + d, true);
     if (enuCount > 0) addGpsNeighbours(enu, opts.gpsNeighbours ?? 12, add);
   } else {
     for (let i = 0; i < n; i++) {
-      for (let d = 1; d <= overlap; d++) add(i, i + d);
+      for (let d = 1; d <= overlap; d++) add(i, i + d, true);
       for (let d = overlap * 2; d < n; d *= 2) add(i, i + d);
     }
     if (k === 'gps') addGpsNeighbours(enu, opts.gpsNeighbours ?? 12, add);
   }
-  const pairs = [...set].sort((a, b) => a - b).map((v) => ({ i: Math.floor(v / n), j: v % n }));
+  const pairs = [...set].sort((a, b) => a - b).map((v): ImagePair => ({ i: Math.floor(v / n), j: v % n, ...(adjacent.has(v) ? { adjacent: true } : {}) }));
   return { kind: k, pairs, reason };
 }
 

@@ -45,4 +45,9 @@ export interface TwoViewGeometry {
 export interface ImagePair {
   i: number;
   j: number;
+  /**
+   * neighbours in capture order (within the sequential window of a temporal sequence): overlap is
+   * expected, so matching spends no overlap pre-check on them
+   */
+  adjacent?: boolean;
 }

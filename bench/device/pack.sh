@@ -11,8 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 # everything but node and the scripts goes into one xz payload (the carried tree is limited to 64 MiB)
 rm -rf devrun && mkdir -p devrun/p/node_modules/@img devrun/p/node_modules/webgpu/dist devrun/p/node_modules/better-sqlite3/build/Release
-for b in match raster train; do
-  npx esbuild bench/$b.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/p/$b.mjs \
+for b in match raster train device/resident-check; do
+  npx esbuild bench/$b.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/p/$(basename $b).mjs \
     --external:webgpu --external:better-sqlite3 --external:sharp --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
 done
@@ -56,6 +56,12 @@ const dst = new D("devrun/p/database.db"); dst.exec(src.prepare("SELECT sql FROM
 const cols = Object.keys(rows[0]);
 const ins = dst.prepare(`INSERT INTO features (${cols.join(",")}) VALUES (${cols.map(() => "?").join(",")})`);
 for (const r of rows) ins.run(...cols.map((c) => r[c]));' "$DB"
+fi
+# a workspace's sparse model for resident-check (bench/device/tests.sh; its images are samples/lund's):
+#   R2S_CHECK_WS=WS bash bench/device/pack.sh   (WS from `r2s reconstruct samples/lund -w WS --skip-train`)
+if [ -n "${R2S_CHECK_WS:-}" ]; then
+  mkdir -p devrun/p/check-ws/sparse && cp "$R2S_CHECK_WS"/sparse/*.bin devrun/p/check-ws/sparse/
+  if [ -f "$R2S_CHECK_WS"/sparse/frame.json ]; then cp "$R2S_CHECK_WS"/sparse/frame.json devrun/p/check-ws/sparse/; fi
 fi
 cp bench/match.json bench/raster.json bench/train.json devrun/p/
 tar cJf devrun/payload.tar.xz -C devrun/p . && rm -rf devrun/p

@@ -24,3 +24,8 @@ for f in test/*.device.mjs; do
   grep -v "artificially reduced" /tmp/t.log >> $OUT/tests.log
   echo "$(basename $f) rc=$rc $((SECONDS-t))s"; grep "^FAIL" /tmp/t.log | cut -c1-400
 done
+# GPU-resident vs CPU-array training, stage by stage, on a real capture (packed with R2S_CHECK_WS)
+if [ -d devrun/check-ws ]; then
+  t=$SECONDS; timeout ${TEST_TIMEOUT:-120} node devrun/resident-check.mjs --workspace devrun/check-ws --images samples/lund --max-size 64 --steps 20 --stats > $OUT/resident-check.log 2>&1
+  echo "resident-check rc=$? $((SECONDS-t))s"; grep -v "^step \|    ok\|agree$\|artificially" $OUT/resident-check.log | head -60 | cut -c1-400
+fi

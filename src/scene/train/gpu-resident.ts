@@ -19,7 +19,7 @@
  * still without a CPU round trip (its parameters and moments live on the GPU too);
  * test/gpu-photometric.test.ts compares it with the trainer's tfjs path.
  */
-import type { GpuRasterizer, GaussianBuffers } from '../../gpu/raster/rasterizer.js';
+import type { GpuRasterizer, GaussianBuffers, GpuForwardResult, GpuGradients } from '../../gpu/raster/rasterizer.js';
 import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../../gpu/buffers.js';
 import { GpuImageLoss } from '../../gpu/loss/image-loss.js';
 import { AdamGroupUniform, GpuAdam } from '../../gpu/optim/adam.js';
@@ -98,6 +98,12 @@ export class GpuResidentTrainState {
   private stepped = false;
   /** Gaussians that survived culling in the last step (from the forward's read-back) */
   lastVisible = 0;
+  /**
+   * The last step's forward result and gradients (the rasterizer's buffers, valid until its next
+   * forward/backward), for read-only checks of each stage (bench/device/resident-check.ts).
+   */
+  lastForward: GpuForwardResult | null = null;
+  lastGradients: GpuGradients | null = null;
 
   private constructor(
     readonly raster: GpuRasterizer,
@@ -217,6 +223,7 @@ export class GpuResidentTrainState {
     if (ph && !this.photometric) throw new Error('GpuResidentTrainState.step: photometric options given but no photometric model (create(…, model) or setPhotometric())');
     const fwd = await this.raster.forward(this.scene, cam, { ...rasterOpts, tileSize: 16 });
     this.lastVisible = fwd.visible;
+    this.lastForward = fwd;
     const grow = (b: GPUBuffer | null, label: string) => {
       if (b && b.size >= P * 3 * f32) return b;
       b?.destroy();
@@ -238,6 +245,7 @@ export class GpuResidentTrainState {
     pass.end();
     d.queue.submit([enc.finish()]);
     const g = this.raster.backward(fwd, this.dRgb);
+    this.lastGradients = g;
     const n = this.scene.count;
     enc = d.createCommandEncoder({ label: 'resident-update' });
     pass = enc.beginComputePass();
@@ -252,6 +260,11 @@ export class GpuResidentTrainState {
     pass.end();
     d.queue.submit([enc.finish()]);
     this.stepped = true;
+  }
+
+  /** ∂loss/∂rgb of the last step (H×W×3 f32; after the photometric backward when it is on), for checks. */
+  get lossGradient(): GPUBuffer | null {
+    return this.dRgb;
   }
 
   /** Loss values of the last step (a 16-byte read-back; call only when logging). */

@@ -18,7 +18,7 @@ export interface FeatureOptions {
   maxFeatures: number;
   /** AKAZE detector threshold (lower → more keypoints) */
   threshold: number;
-  /** worker threads; default min(2, cores) */
+  /** worker threads; default: every core the memory allows (worker-pool.ts defaultWorkerCount) */
   workers?: number;
   silent?: boolean;
 }

@@ -11,10 +11,9 @@
  * match and the most expensive verification (RANSAC to its iteration cap). A skipped pair is cached
  * as a pair without matches, so a rerun does not check it again.
  */
-import os from 'node:os';
 import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { runOnWorkers } from './worker-pool.js';
+import { defaultWorkerCount, runOnWorkers } from './worker-pool.js';
 import { consistentMatches, matchDescriptors, mutualMatches, ratioCandidates, type OverlapPrecheck } from './hamming.mjs';
 import { getDevice } from '../gpu/device.js';
 import { GpuNearestTwo } from '../gpu/match/hamming-nn2.js';
@@ -112,7 +111,7 @@ export async function matchPairs(db: SfmDatabase, feats: FeatureSet[], pairs: Im
     if (r.skipped) skipped++;
     progress.update(++done, `${a.name}–${b.name}: ${r.skipped ? 'no overlap' : r.m.length / 2}`);
   };
-  const workers = Math.max(1, Math.min(opts.workers ?? Math.min(2, os.availableParallelism()), todo.length));
+  const workers = Math.max(1, Math.min(opts.workers ?? defaultWorkerCount(), todo.length));
   const { backend, probed } = await chooseBackend(feats, todo, workers, finish);
   const rest = probed ? todo.slice(1) : todo;
   if (backend.kind === 'gpu') {

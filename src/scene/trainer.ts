@@ -23,6 +23,7 @@ import { PhotometricModel, applyPhotometric, radius2 } from './photometric.js';
 import { initFromPoints, randomPoints } from './gaussians.js';
 import type { TrainData } from './dataset.js';
 import { Rng } from '../util/rng.js';
+import { warn } from '../util/log.js';
 import { createAdamGroups, type AdamGroups } from './train/param-groups.js';
 import { defaultTrainOptions, type StepInfo, type TrainOptions } from './train/options.js';
 import type { DensifyStrategy } from './train/strategy.js';
@@ -63,6 +64,8 @@ export class Trainer {
   private readonly cpuStep = new CpuStep();
   /** created on the first step that can use it */
   private residentStep: ResidentStep | null = null;
+  /** the resident path failed its self-check on this adapter (train/resident-step.ts) */
+  private residentFailed = false;
 
   constructor(
     readonly data: TrainData,
@@ -119,7 +122,13 @@ export class Trainer {
 
   /** The step implementation for this trainer: GPU-resident when the backend and strategy allow it. */
   private stepImpl(): TrainStepImpl {
-    const raster = this.opts.resident && this.strategy.residentCapable ? this.backend.resident : null;
+    if (this.residentStep?.mismatch) {
+      warn(`train: the GPU-resident step failed its self-check (${this.residentStep.mismatch}); training continues on the CPU-array path (same result, slower)`);
+      this.residentStep.dispose();
+      this.residentStep = null;
+      this.residentFailed = true;
+    }
+    const raster = this.opts.resident && this.strategy.residentCapable && !this.residentFailed ? this.backend.resident : null;
     if (!raster) return this.cpuStep;
     return (this.residentStep ??= new ResidentStep(raster));
   }

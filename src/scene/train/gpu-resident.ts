@@ -104,6 +104,9 @@ export class GpuResidentTrainState {
    */
   lastForward: GpuForwardResult | null = null;
   lastGradients: GpuGradients | null = null;
+  /** the last step's image size (pixels) and whether its loss saw the photometric output */
+  private lastPixels = 0;
+  private lastPhotometric = false;
 
   private constructor(
     readonly raster: GpuRasterizer,
@@ -224,6 +227,8 @@ export class GpuResidentTrainState {
     const fwd = await this.raster.forward(this.scene, cam, { ...rasterOpts, tileSize: 16 });
     this.lastVisible = fwd.visible;
     this.lastForward = fwd;
+    this.lastPixels = P;
+    this.lastPhotometric = !!ph;
     const grow = (b: GPUBuffer | null, label: string) => {
       if (b && b.size >= P * 3 * f32) return b;
       b?.destroy();
@@ -265,6 +270,16 @@ export class GpuResidentTrainState {
   /** ∂loss/∂rgb of the last step (H×W×3 f32; after the photometric backward when it is on), for checks. */
   get lossGradient(): GPUBuffer | null {
     return this.dRgb;
+  }
+
+  /**
+   * The image the last step's loss compared with its target (the photometric output when that is
+   * on), read back H×W×3: the trainer's self-check recomputes the loss from it on the CPU.
+   */
+  async lastPrediction(): Promise<Float32Array> {
+    const buf = this.lastPhotometric ? this.phOut : this.lastForward?.rgb;
+    if (!this.stepped || !buf) throw new Error('GpuResidentTrainState.lastPrediction(): no step since create()/replace()');
+    return readF32(this.device, buf, this.lastPixels * 3);
   }
 
   /** Loss values of the last step (a 16-byte read-back; call only when logging). */

@@ -2,12 +2,10 @@
  * Feature-extraction worker (plain JS so it runs under node, tsx and vitest alike). opencv-js is a
  * large wasm module: it is loaded once per worker and reused for every image the pool sends.
  *
- * Message in:  { id, path, maxSize, type: 'akaze'|'orb', maxFeatures, threshold,
- *               adaptiveThreshold?: false (always detect at `threshold`; for tests) }
+ * Message in:  { id, path, maxSize, type: 'akaze'|'orb', maxFeatures, threshold }
  * Message out: { id, ok, width, height, n, kp: Float32Array (x,y,size,angle per keypoint, full-res
  *               pixels with COLMAP's +0.5 centre convention), desc: Uint32Array (words per
- *               descriptor, zero-padded), words, rgb: Uint8Array, detectThreshold (the AKAZE
- *               threshold of the detection kept) } or { id, ok: false, error }
+ *               descriptor, zero-padded), words, rgb: Uint8Array } or { id, ok: false, error }
  */
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
@@ -25,20 +23,6 @@ async function loadCv() {
     })();
   }
   return cvPromise;
-}
-
-// Response of the weakest kept keypoint in this worker's last few images (null: the image had
-// fewer than the cap). Photos of one capture have similar response distributions, so half the
-// lowest of them is a threshold that almost always still yields the cap.
-const recentWeakest = [];
-function rememberWeakestKept(response) {
-  recentWeakest.push(response);
-  if (recentWeakest.length > 3) recentWeakest.shift();
-}
-function raisedThreshold(base) {
-  if (recentWeakest.length === 0 || recentWeakest.includes(null)) return null;
-  const t = 0.5 * Math.min(...recentWeakest);
-  return t > base * 1.5 ? t : null;
 }
 
 async function extract(msg) {
@@ -59,40 +43,20 @@ async function extract(msg) {
   let kps = new cv.KeyPointVector();
   let desc = new cv.Mat();
   let det;
-  let detectThreshold = null;
   try {
     if (msg.type === 'orb') {
       det = new cv.ORB(msg.maxFeatures);
       det.detectAndCompute(mat, mask, kps, desc);
     } else {
-      // First a raised threshold guessed from this worker's earlier images: only the strongest
-      // maxFeatures keypoints are kept, and AKAZE describes every keypoint it detects (17k at 1600 px
-      // on a textured photo, a fifth of its time), so detecting fewer saves that. Keypoints above a
-      // threshold are the same whatever the threshold, so when the raised one still yields the cap the
-      // kept set is exactly the default's (checked against it in test/sfm-features-threshold.test.ts);
-      // otherwise the image is run again at the default.
-      const raised = msg.adaptiveThreshold === false ? null : raisedThreshold(msg.threshold);
-      if (raised !== null) {
-        det = new cv.AKAZE();
-        det.setThreshold(raised);
-        det.detectAndCompute(mat, mask, kps, desc);
-        detectThreshold = raised;
-        if (kps.size() < msg.maxFeatures) {
-          det.delete(); kps.delete(); desc.delete(); det = undefined;
-          kps = new cv.KeyPointVector();
-          desc = new cv.Mat();
-        }
-      }
       // low-texture or small images give few keypoints at the default threshold: lower it (twice at
       // most) until at least half the cap is reached
       let threshold = msg.threshold;
-      for (let attempt = 0; !det; attempt++) {
+      for (let attempt = 0; ; attempt++) {
         det = new cv.AKAZE();
         det.setThreshold(threshold);
-        detectThreshold = threshold;
         det.detectAndCompute(mat, mask, kps, desc);
         if (kps.size() >= msg.maxFeatures / 2 || attempt === 2) break;
-        det.delete(); kps.delete(); desc.delete(); det = undefined;
+        det.delete(); kps.delete(); desc.delete();
         kps = new cv.KeyPointVector();
         desc = new cv.Mat();
         threshold /= 4;
@@ -104,7 +68,6 @@ async function extract(msg) {
     // strongest first, so a cap keeps the most repeatable points
     order.sort((a, b) => b[0] - a[0]);
     const n = Math.min(total, msg.maxFeatures);
-    if (msg.type !== 'orb') rememberWeakestKept(total >= msg.maxFeatures ? order[n - 1][0] : null);
     const bytes = desc.cols;
     const words = Math.ceil(bytes / 4);
     const kp = new Float32Array(n * 4);
@@ -125,7 +88,7 @@ async function extract(msg) {
       const o = (py * w + px) * 3;
       rgb[k * 3] = rgbImg[o]; rgb[k * 3 + 1] = rgbImg[o + 1]; rgb[k * 3 + 2] = rgbImg[o + 2];
     }
-    return { width: W, height: H, n, kp, desc: out, words, rgb, detectThreshold };
+    return { width: W, height: H, n, kp, desc: out, words, rgb };
   } finally {
     mat.delete(); mask.delete(); kps.delete(); desc.delete(); if (det) det.delete();
   }

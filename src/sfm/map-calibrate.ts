@@ -26,9 +26,9 @@ export function calibrate(s: MapState): void {
   }
   const before = cams.map((k) => ({ ...k, params: k.params.slice() }));
   let snap = s.snapshot();
-  // (stopped once a step lowers the cost by < 1e-5 of it: the refined and the centred cost compared
-  // below are then settled far more finely than minPrincipalPointGain, 0.5 %)
-  const refined = adjust(s, null, 'all', 50, 1e-5);
+  // (at adjust's default tolerance: a looser one leaves a weakly constrained focal unsettled,
+  // see the final tolerances in mapper.ts)
+  const refined = adjust(s, null, 'all', 50);
   // a principal point the views constrain may still explain nothing: keep the simpler model
   // (centred, as COLMAP does) unless refining it lowers the reprojection cost noticeably
   const ppFree = [...notes.keys()].filter((c) => s.calib[c]!.principalPoint);
@@ -37,7 +37,7 @@ export function calibrate(s: MapState): void {
     s.restore(snap, before);
     snap = s.snapshot(); // restore hands the snapshot's objects to the live model: keep a pristine copy
     for (const c of ppFree) s.calib[c] = { ...s.calib[c]!, principalPoint: false };
-    const centred = adjust(s, null, 'all', 50, 1e-5);
+    const centred = adjust(s, null, 'all', 50);
     const gain = centred ? centred.finalCost / refined.finalCost - 1 : Infinity;
     if (gain >= o.minPrincipalPointGain) {
       s.restore(refinedState, refinedCams);

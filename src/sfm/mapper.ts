@@ -43,11 +43,14 @@ function globalAdjustmentDue(registered: number, lastGlobal: number): boolean {
 // (local 1e-3, global 1e-4, first final 1e-5, last two 1e-6) cut the LM iterations on issue 16's
 // cached databases by 25–45 % (fountain-P11: local 80 → 48, global 61 → 22, final 50 → 33;
 // moldGoldCape: local 446 → 324, global 150 → 98) with mean rotation errors unchanged within
-// ±0.002° (fountain-P11, Herz-Jesu-P8, kitti_odom06, templeRing, moldGoldCape).
+// ±0.002° (fountain-P11, Herz-Jesu-P8, kitti_odom06, templeRing, moldGoldCape). The final
+// adjustments keep their tolerances: where the focal is weakly constrained (a forward-facing
+// capture, bench/sfm.ts forward-synthetic) it settles along a shallow valley, and looser final
+// tolerances left it 2.9–3.2 % off instead of 2.4 %.
 const LOCAL_TOL = 3e-3;
 const GLOBAL_TOL = 1e-3;
-const FIRST_FINAL_TOL = 3e-5;
-const FINAL_TOL = 1e-5;
+const FIRST_FINAL_TOL = 1e-5;
+const FINAL_TOL = 1e-6;
 
 export class IncrementalMapper {
   private readonly s: MapState;

@@ -43,14 +43,13 @@ function globalAdjustmentDue(registered: number, lastGlobal: number): boolean {
 // (local 1e-3, global 1e-4, first final 1e-5, last two 1e-6) cut the LM iterations on issue 16's
 // cached databases by 25–45 % (fountain-P11: local 80 → 48, global 61 → 22, final 50 → 33;
 // moldGoldCape: local 446 → 324, global 150 → 98) with mean rotation errors unchanged within
-// ±0.002° (fountain-P11, Herz-Jesu-P8, kitti_odom06, templeRing, moldGoldCape). The final
-// adjustments keep their tolerances: where the focal is weakly constrained (a forward-facing
-// capture, bench/sfm.ts forward-synthetic) it settles along a shallow valley, and looser final
-// tolerances left it 2.9–3.2 % off instead of 2.4 %.
+// ±0.002° (fountain-P11, Herz-Jesu-P8, kitti_odom06, templeRing, moldGoldCape). When the
+// intrinsics are refined, the final adjustments keep the tight tolerances: a weakly constrained
+// focal (a forward-facing capture, bench/sfm.ts forward-synthetic) settles along a shallow valley,
+// and the looser ones left it 2.9–3.2 % off instead of 2.4 %.
 const LOCAL_TOL = 3e-3;
 const GLOBAL_TOL = 1e-3;
-const FIRST_FINAL_TOL = 1e-5;
-const FINAL_TOL = 1e-6;
+const finalTolerances = (selfCalibrating: boolean) => (selfCalibrating ? { first: 1e-5, last: 1e-6 } : { first: 3e-5, last: 1e-5 });
 
 export class IncrementalMapper {
   private readonly s: MapState;
@@ -101,7 +100,8 @@ export class IncrementalMapper {
     }
     // final: retriangulate what the final poses allow, then adjust everything (with intrinsics)
     for (let img = 0; img < s.n; img++) if (s.isRegistered(img)) triangulateImage(s, img);
-    adjust(s, null, s.selfCalibrating() ? 'focal' : null, 50, FIRST_FINAL_TOL);
+    const finalTol = finalTolerances(s.selfCalibrating());
+    adjust(s, null, s.selfCalibrating() ? 'focal' : null, 50, finalTol.first);
     filterPoints(s, null);
     // from here on a tighter gate (MapperOptions.finalErrorFactor): the final poses reproject good
     // keypoints to a fraction of maxError, which had to allow for a model still growing; the
@@ -109,9 +109,9 @@ export class IncrementalMapper {
     const tight = this.opts.finalErrorFactor * this.opts.maxError;
     filterPoints(s, null, tight);
     if (s.selfCalibrating()) calibrate(s);
-    adjust(s, null, s.selfCalibrating() ? 'all' : null, 100, FINAL_TOL);
+    adjust(s, null, s.selfCalibrating() ? 'all' : null, 100, finalTol.last);
     filterPoints(s, null, tight);
-    adjust(s, null, s.selfCalibrating() ? 'all' : null, 100, FINAL_TOL);
+    adjust(s, null, s.selfCalibrating() ? 'all' : null, 100, finalTol.last);
     filterPoints(s, null, tight);
     progress.finish(`${registered}/${s.n} registered, ${s.points.size} points`);
     return mapperResult(s, init, 'not connected to the reconstruction');

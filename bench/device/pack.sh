@@ -66,6 +66,7 @@ fi
 cp bench/match.json bench/raster.json bench/train.json devrun/p/
 tar cJf devrun/payload.tar.xz -C devrun/p . && rm -rf devrun/p
 cp bench/device/run.sh devrun/run.sh
+cp bench/device/setup.sh devrun/setup.sh
 cp bench/device/demo.sh devrun/demo.sh
 cp bench/device/tests.sh devrun/tests.sh
 du -sh devrun

@@ -2,17 +2,7 @@
 # On the lent GPU machine (packed by bench/device/pack.sh): the match, raster and train-speed
 # benches on its adapter: `bash devrun/run.sh`, devrun/ and .gl/ carried. Results land in $OUT.
 cd "$(dirname "$0")/.."
-for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
-ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f $ICD ] && export VK_DRIVER_FILES=$ICD
-mkdir -p /tmp/d
-python3 - <<'PY'
-import lzma, shutil, tarfile, os
-with lzma.open('devrun/node.xz') as s, open('/tmp/d/node', 'wb') as d: shutil.copyfileobj(s, d)
-os.chmod('/tmp/d/node', 0o755)
-tarfile.open('devrun/payload.tar.xz', 'r:xz').extractall('devrun')
-PY
-export PATH=/tmp/d:$PATH
+source devrun/setup.sh
 node -v; nvidia-smi --query-gpu=name,driver_version,clocks.sm,memory.used --format=csv; nproc
 cd devrun
 node -e "import('webgpu').then(async m=>{const g=m.create([]);const a=await g.requestAdapter({powerPreference:'high-performance'});console.log('adapter', a && JSON.stringify(a.info))})" 2>&1 | tail -2

@@ -3,19 +3,7 @@
 # their TypeScript references, resident training, synthetic training) on its adapter. They run from
 # test/ so that their fixture paths resolve; `bash devrun/tests.sh`, devrun/ and .gl/ carried.
 cd "$(dirname "$0")/.."
-for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
-ICD=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-[ -f $ICD ] && export VK_DRIVER_FILES=$ICD
-if [ ! -x /tmp/d/node ]; then
-mkdir -p /tmp/d
-python3 - <<'PY'
-import lzma, shutil, tarfile, os
-with lzma.open('devrun/node.xz') as s, open('/tmp/d/node', 'wb') as d: shutil.copyfileobj(s, d)
-os.chmod('/tmp/d/node', 0o755)
-tarfile.open('devrun/payload.tar.xz', 'r:xz').extractall('devrun')
-PY
-fi
-export PATH=/tmp/d:$PATH
+source devrun/setup.sh
 [ -e node_modules ] || ln -s devrun/node_modules node_modules
 cp devrun/tests/*.device.mjs test/
 for f in test/*.device.mjs; do

@@ -75,7 +75,6 @@ function precheckFor(opts: MatchOptions): OverlapPrecheck | null {
   return opts.pairSelection && opts.pairSelection !== 'exhaustive' ? overlapPrecheck : null;
 }
 
-
 /** `opts`: the pair's options (adjacent pairs go without the pre-check) */
 type Job = { idx: number; key: string; pair: ImagePair; opts: CheckedOptions };
 /** One match-worker reply: interleaved match indices and the worker's compute time. */

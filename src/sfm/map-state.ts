@@ -165,6 +165,14 @@ export class MapState {
     this.points.delete(id);
   }
 
+  /** Point `drop`'s observations join point `keep`, which moves to X; `drop` is gone (map-tracks.ts). */
+  mergePoints(keep: number, drop: number, X: [number, number, number]): void {
+    const p = this.points.get(keep)!, q = this.points.get(drop)!;
+    for (const ob of q.obs) { p.obs.push(ob); this.pointOf[ob[0]]![ob[1]] = keep; }
+    p.X = X;
+    this.points.delete(drop);
+  }
+
   snapshot() {
     return {
       R: this.R.map((r) => r?.slice() ?? null), t: this.t.map((v) => v?.slice() ?? null),

@@ -9,8 +9,9 @@
  * triangulation angle (low-parallax.ts).
  *
  * This module is the incremental loop; the steps live beside it: map-state.ts (poses, points,
- * tracks), map-register.ts (initial pair, next image, PnP, triangulation), map-adjust.ts (bundle
- * adjustment, filtering), map-calibrate.ts (final self-calibration), map-result.ts (the model).
+ * tracks), map-register.ts (initial pair, next image, PnP, triangulation), map-tracks.ts (track
+ * completion and merging), map-adjust.ts (bundle adjustment, filtering), map-calibrate.ts (final
+ * self-calibration), map-result.ts (the model).
  */
 import { Progress } from '../util/progress.js';
 import { lacksParallax, noParallaxReason } from './low-parallax.js';
@@ -18,6 +19,7 @@ import { adjust, filterPoints, neighbours } from './map-adjust.js';
 import { calibrate } from './map-calibrate.js';
 import { initialize, nextCandidates, register, triangulateImage } from './map-register.js';
 import { mapperResult } from './map-result.js';
+import { completeAndMergeTracks } from './map-tracks.js';
 import { MapState } from './map-state.js';
 import type { MapperInput, MapperOptions, MapperResult } from './mapper-options.js';
 
@@ -52,6 +54,12 @@ const LOCAL_TOL = 3e-3;
 const GLOBAL_TOL = 1e-3;
 const finalTolerances = (selfCalibrating: boolean) => ({ first: selfCalibrating ? 1e-5 : 3e-5, last: 1e-5 });
 
+function pointsSeenBy(s: MapState, img: number): number[] {
+  const ids: number[] = [];
+  for (const pid of s.pointOf[img]!) if (pid >= 0) ids.push(pid);
+  return ids;
+}
+
 export class IncrementalMapper {
   private readonly s: MapState;
 
@@ -85,8 +93,11 @@ export class IncrementalMapper {
           const local = [img, ...neighbours(s, img, this.opts.localBAImages)];
           // intermediate adjustments only need to keep the model sound: stop them early
           adjust(s, local, null, 15, LOCAL_TOL);
+          // after the local adjustment, as COLMAP does: its points have moved to where they gather the most views
+          if (this.opts.completeTracks) completeAndMergeTracks(s, pointsSeenBy(s, img));
           filterPoints(s, local);
           if (globalAdjustmentDue(registered, lastGlobal) && registered < reachable) {
+            if (this.opts.completeTracks) completeAndMergeTracks(s, null);
             adjust(s, null, s.selfCalibrating() ? 'focal' : null, 30, GLOBAL_TOL);
             filterPoints(s, null);
             lastGlobal = registered;
@@ -101,6 +112,7 @@ export class IncrementalMapper {
     }
     // final: retriangulate what the final poses allow, then adjust everything (with intrinsics)
     for (let img = 0; img < s.n; img++) if (s.isRegistered(img)) triangulateImage(s, img);
+    if (this.opts.completeTracks) completeAndMergeTracks(s, null);
     const finalTol = finalTolerances(s.selfCalibrating());
     adjust(s, null, s.selfCalibrating() ? 'focal' : null, 50, finalTol.first);
     filterPoints(s, null);

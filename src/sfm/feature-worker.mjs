@@ -2,10 +2,13 @@
  * Feature-extraction worker (plain JS so it runs under node, tsx and vitest alike). opencv-js is a
  * large wasm module: it is loaded once per worker and reused for every image the pool sends.
  *
- * Message in:  { id, path, maxSize, type: 'akaze'|'orb', maxFeatures, threshold }
+ * Message in:  { id, path, maxSize, type: 'akaze'|'orb', maxFeatures, threshold, startThreshold? }
  * Message out: { id, ok, width, height, n, kp: Float32Array (x,y,size,angle per keypoint, full-res
  *               pixels with COLMAP's +0.5 centre convention), desc: Uint32Array (words per
- *               descriptor, zero-padded), words, rgb: Uint8Array } or { id, ok: false, error }
+ *               descriptor, zero-padded), words, rgb: Uint8Array, rN (response of the
+ *               maxFeatures-th strongest keypoint, 0 when fewer were found), reran (the raised
+ *               startThreshold fell short and the image was redone at the nominal threshold) }
+ *               or { id, ok: false, error }
  */
 import { parentPort } from 'node:worker_threads';
 import sharp from 'sharp';
@@ -43,20 +46,37 @@ async function extract(msg) {
   let kps = new cv.KeyPointVector();
   let desc = new cv.Mat();
   let det;
+  let reran = false;
   try {
     if (msg.type === 'orb') {
       det = new cv.ORB(msg.maxFeatures);
       det.detectAndCompute(mat, mask, kps, desc);
     } else {
+      // A start threshold above the nominal one (features.ts) spares describing keypoints the cap
+      // drops. Only when it still leaves maxFeatures keypoints are the strongest maxFeatures those
+      // of the nominal threshold, so an image that falls short is redone at the nominal one.
+      if (msg.startThreshold > msg.threshold) {
+        det = new cv.AKAZE();
+        det.setThreshold(msg.startThreshold);
+        det.detectAndCompute(mat, mask, kps, desc);
+        if (kps.size() < msg.maxFeatures) {
+          reran = true;
+          det.delete(); kps.delete(); desc.delete();
+          det = undefined;
+          kps = new cv.KeyPointVector();
+          desc = new cv.Mat();
+        }
+      }
       // low-texture or small images give few keypoints at the default threshold: lower it (twice at
       // most) until at least half the cap is reached
       let threshold = msg.threshold;
-      for (let attempt = 0; ; attempt++) {
+      for (let attempt = 0; !det; attempt++) {
         det = new cv.AKAZE();
         det.setThreshold(threshold);
         det.detectAndCompute(mat, mask, kps, desc);
         if (kps.size() >= msg.maxFeatures / 2 || attempt === 2) break;
         det.delete(); kps.delete(); desc.delete();
+        det = undefined;
         kps = new cv.KeyPointVector();
         desc = new cv.Mat();
         threshold /= 4;
@@ -88,7 +108,8 @@ async function extract(msg) {
       const o = (py * w + px) * 3;
       rgb[k * 3] = rgbImg[o]; rgb[k * 3 + 1] = rgbImg[o + 1]; rgb[k * 3 + 2] = rgbImg[o + 2];
     }
-    return { width: W, height: H, n, kp, desc: out, words, rgb };
+    const rN = total >= msg.maxFeatures ? order[msg.maxFeatures - 1][0] : 0;
+    return { width: W, height: H, n, kp, desc: out, words, rgb, rN, reran };
   } finally {
     mat.delete(); mask.delete(); kps.delete(); desc.delete(); if (det) det.delete();
   }

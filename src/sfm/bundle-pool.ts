@@ -13,6 +13,8 @@
  * fixes the chunks by the problem alone).
  * When workers cannot start (or one fails), bundleAdjust runs on the calling thread alone.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { defaultWorkerCount } from './worker-pool.js';
 import { BAPhase, kernelScratch, runPhase, type BAKernelContext, type BAPhaseCode, type CameraAccumulator, type KernelRange, type KernelScratch } from './bundle-kernel.js';
@@ -94,7 +96,8 @@ export function runClaimedChunks(ctx: BAKernelContext, sc: KernelScratch, plan: 
 export class BAPoolSession {
   private constructor(private readonly ws: PoolWorker[], private readonly ctx: BAKernelContext, private readonly plan: ChunkPlan, private readonly sc: KernelScratch) {}
 
-  static open(extra: number, ctx: BAKernelContext, plan: ChunkPlan, sc: KernelScratch): BAPoolSession | null {
+  /** `fresh`: the call's arrays are not the reusable arena's (the workers collect after it, see serveSession) */
+  static open(extra: number, ctx: BAKernelContext, plan: ChunkPlan, sc: KernelScratch, fresh: boolean): BAPoolSession | null {
     if (broken || busy || extra < 1) return null;
     while (workers.length < extra) {
       const w = startWorker();
@@ -103,7 +106,7 @@ export class BAPoolSession {
     }
     const ws = workers.slice(0, extra);
     busy = true;
-    for (const w of ws) w.worker.postMessage({ ctx, plan, seq: w.seq });
+    for (const w of ws) w.worker.postMessage({ ctx, plan, seq: w.seq, fresh });
     return new BAPoolSession(ws, ctx, plan, sc);
   }
 
@@ -150,13 +153,32 @@ export class BAPoolSession {
   }
 }
 
-interface SessionMessage { ctx: BAKernelContext; plan: ChunkPlan; seq: number }
+interface SessionMessage { ctx: BAKernelContext; plan: ChunkPlan; seq: number; fresh: boolean }
+
+/**
+ * A worker allocates almost nothing, so it rarely collects garbage on its own, and a shared buffer
+ * is freed only once every thread holding it has: after a call on fresh buffers (not the arena's:
+ * shared-arena.ts) the worker collects at once. V8's gc() is reached through a new context once
+ * its flag is set (it is not exposed by default); without it the buffers wait for a natural GC.
+ */
+function workerGc(): (() => void) | null {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc: unknown = vm.runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as () => void) : null;
+  } catch { return null; }
+}
 
 /** Worker side (bundle-worker.mjs, after the TypeScript loader is registered): serve sessions until the process ends. */
 export function serveBundleWorker(): void {
   const { control } = workerData as { control: SharedArrayBuffer };
   const sync = new Int32Array(control, 0, ARG_BYTE / 4), args = new Float64Array(control, ARG_BYTE);
-  parentPort!.on('message', (m: SessionMessage) => serveSession(m, sync, args));
+  const gc = workerGc();
+  parentPort!.on('message', (m: SessionMessage) => {
+    serveSession(m, sync, args);
+    // (once this handler has returned: nothing of the session is reachable any more)
+    if (m.fresh && gc) setImmediate(gc);
+  });
   Atomics.store(sync, READY, 1);
   Atomics.notify(sync, READY);
 }

@@ -19,6 +19,7 @@ import { expSO3, matToQuat, quatToMat } from '../geometry/rotation.js';
 import { schurLayout, type SchurSolver } from './schur-envelope.js';
 import { BAPhase, kernelScratch, runPhase, type BAKernelContext, type BAPhaseCode, type CameraAccumulator } from './bundle-kernel.js';
 import { BAPoolSession, baThreads, runClaimedChunks, type ChunkPlan } from './bundle-pool.js';
+import { SharedArena } from './shared-arena.js';
 
 export { JAC_STRIDE, projectWithJacobian } from './projection-jacobian.js';
 
@@ -58,6 +59,8 @@ export interface BAReport {
  * The mapper's global and large local adjustments (most of its BA time) are above it.
  */
 const PARALLEL_MIN_OBSERVATIONS = 20_000;
+/** Shared memory of the adjustments that use the worker threads (one call holds it at a time). */
+const sharedArena = new SharedArena();
 /**
  * Chunks of a problem of at least PARALLEL_MIN_OBSERVATIONS, whatever the thread count (more: finer
  * balancing, but one accumulator each to clear and add). The chunks' sums are added in chunk order
@@ -104,9 +107,12 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   const chunked = nObs >= PARALLEL_MIN_OBSERVATIONS;
   const threads = chunked ? baThreads(opts.threads) : 1;
   const shared = threads > 1;
-  const f64 = (n: number) => (shared ? new Float64Array(new SharedArrayBuffer(8 * n)) : new Float64Array(n));
-  const i32 = (n: number) => (shared ? new Int32Array(new SharedArrayBuffer(4 * n)) : new Int32Array(n));
-  const u8 = (n: number) => (shared ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n));
+  // (carved out of the reusable arena: fresh buffers per call pile up in the workers, shared-arena.ts)
+  const arena = shared && sharedArena.acquire() ? sharedArena : null;
+  const take = (bytes: number): [SharedArrayBuffer, number] => (arena ? arena.take(bytes) : [new SharedArrayBuffer(bytes), 0]);
+  const f64 = (n: number) => (shared ? new Float64Array(...take(8 * n), n) : new Float64Array(n));
+  const i32 = (n: number) => (shared ? new Int32Array(...take(4 * n), n) : new Int32Array(n));
+  const u8 = (n: number) => (shared ? new Uint8Array(...take(n), n) : new Uint8Array(n));
   const i32Of = (a: Int32Array) => { if (!shared) return a; const b = i32(a.length); b.set(a); return b; };
 
   // ---- parameter layout on the camera side
@@ -179,7 +185,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
     costs: f64(4 * nChunks),
     claim: i32(2),
   };
-  const session = shared ? BAPoolSession.open(threads - 1, ctx, plan, sc) : null;
+  const session = shared ? BAPoolSession.open(threads - 1, ctx, plan, sc, !arena || arena.overflowed) : null;
   const everything = { o0: 0, o1: nObs, p0: 0, p1: nPts };
   const costSums = new Float64Array(4);
   /**
@@ -207,7 +213,7 @@ export function bundleAdjust(problem: BAProblem, opts: BAOptions = {}): BAReport
   try {
     return run();
   } finally {
-    session?.close();
+    try { session?.close(); } finally { arena?.release(); }
   }
 
   function run(): BAReport {

@@ -29,20 +29,14 @@ function completeTrack(s: MapState, id: number, maxError = s.opts.maxError): num
   const p = s.points.get(id);
   if (!p) return 0;
   let added = 0;
-  // the queue is p.obs itself: an observation added here has correspondences of its own
-  for (let o = 0; o < p.obs.length; o++) {
-    const [img, f] = p.obs[o]!;
-    const list = s.corr[img]!.get(f);
-    if (!list) continue;
-    for (let k = 0; k < list.length; k += 2) {
-      const j = list[k]!, g = list[k + 1]!;
-      if (!s.isRegistered(j) || s.pointOf[j]![g]! >= 0 || observes(p, j)) continue;
-      if (!(s.reprojError(j, g, p.X) <= maxError)) continue;
-      p.obs.push([j, g]);
-      s.pointOf[j]![g] = id;
-      added++;
-    }
-  }
+  // an observation added here has correspondences of its own: forEachLinked follows them too
+  forEachLinked(s, p, (j, g) => {
+    if (!s.isRegistered(j) || s.pointOf[j]![g]! >= 0 || observes(p, j)) return;
+    if (!(s.reprojError(j, g, p.X) <= maxError)) return;
+    p.obs.push([j, g]);
+    s.pointOf[j]![g] = id;
+    added++;
+  });
   return added;
 }
 
@@ -55,25 +49,29 @@ function mergeTrack(s: MapState, id: number, maxError = s.opts.maxError): number
   const p = s.points.get(id);
   if (!p) return 0;
   let moved = 0;
-  // p.obs grows in place as points merge into p: their correspondences are followed too
+  // p.obs grows as points merge into p: forEachLinked follows their correspondences too
+  forEachLinked(s, p, (j, g) => {
+    const other = s.isRegistered(j) ? s.pointOf[j]![g]! : -1;
+    if (other < 0 || other === id) return;
+    if (triedBefore(s, id, other)) return;
+    const q = s.points.get(other)!;
+    if (sharesImage(p, q)) return;
+    const X = mergedPosition(s, p, q, maxError);
+    if (!X) return;
+    moved += q.obs.length;
+    s.mergePoints(id, other, X);
+  });
+  return moved;
+}
+
+/** Calls visit(image, feature) for each correspondence of each observation of p, observations added meanwhile included. */
+function forEachLinked(s: MapState, p: Pt, visit: (j: number, g: number) => void): void {
   for (let o = 0; o < p.obs.length; o++) {
     const [img, f] = p.obs[o]!;
     const list = s.corr[img]!.get(f);
     if (!list) continue;
-    for (let k = 0; k < list.length; k += 2) {
-      const j = list[k]!, g = list[k + 1]!;
-      const other = s.isRegistered(j) ? s.pointOf[j]![g]! : -1;
-      if (other < 0 || other === id) continue;
-      if (triedBefore(s, id, other)) continue;
-      const q = s.points.get(other)!;
-      if (sharesImage(p, q)) continue;
-      const X = mergedPosition(s, p, q, maxError);
-      if (!X) continue;
-      moved += q.obs.length;
-      s.mergePoints(id, other, X);
-    }
+    for (let k = 0; k < list.length; k += 2) visit(list[k]!, list[k + 1]!);
   }
-  return moved;
 }
 
 // Pairs of points whose merge was tried (COLMAP's merge_trials_): a pair linked by many

@@ -47,6 +47,13 @@ async function extract(msg) {
   let desc = new cv.Mat();
   let det;
   let reran = false;
+  // a detector run that is not kept: free it and start over with empty outputs
+  const discard = () => {
+    det.delete(); kps.delete(); desc.delete();
+    det = undefined;
+    kps = new cv.KeyPointVector();
+    desc = new cv.Mat();
+  };
   try {
     if (msg.type === 'orb') {
       det = new cv.ORB(msg.maxFeatures);
@@ -59,13 +66,7 @@ async function extract(msg) {
         det = new cv.AKAZE();
         det.setThreshold(msg.startThreshold);
         det.detectAndCompute(mat, mask, kps, desc);
-        if (kps.size() < msg.maxFeatures) {
-          reran = true;
-          det.delete(); kps.delete(); desc.delete();
-          det = undefined;
-          kps = new cv.KeyPointVector();
-          desc = new cv.Mat();
-        }
+        if (kps.size() < msg.maxFeatures) { reran = true; discard(); }
       }
       // low-texture or small images give few keypoints at the default threshold: lower it (twice at
       // most) until at least half the cap is reached
@@ -75,10 +76,7 @@ async function extract(msg) {
         det.setThreshold(threshold);
         det.detectAndCompute(mat, mask, kps, desc);
         if (kps.size() >= msg.maxFeatures / 2 || attempt === 2) break;
-        det.delete(); kps.delete(); desc.delete();
-        det = undefined;
-        kps = new cv.KeyPointVector();
-        desc = new cv.Mat();
+        discard();
         threshold /= 4;
       }
     }

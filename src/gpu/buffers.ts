@@ -12,6 +12,16 @@ export const COPY_DST = 0x08;
 export const UNIFORM = 0x40;
 export const MAP_READ = 0x01;
 
+/** A byte range of a buffer, bound as one storage binding (offset a multiple of 256). */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
+}
+
+/** A whole buffer or a range of one: what kernels take as a storage binding. */
+export type Binding = GPUBuffer | BufferRange;
+
 /** Round a byte size up to a multiple of 4 and at least 16 (zero-sized bindings are invalid). */
 export function alignSize(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 4) * 4);
@@ -103,7 +113,8 @@ export async function readBuffer(device: GPUDevice, src: GPUBuffer, bytes: numbe
   return out;
 }
 
-export async function readF32(device: GPUDevice, src: GPUBuffer, count: number): Promise<Float32Array> {
+export async function readF32(device: GPUDevice, src: Binding, count: number): Promise<Float32Array> {
+  if ('buffer' in src) return new Float32Array(await readBuffer(device, src.buffer, count * 4, src.offset));
   return new Float32Array(await readBuffer(device, src, count * 4));
 }
 
@@ -122,7 +133,7 @@ export async function computePipeline(device: GPUDevice, label: string, code: st
   return device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint } });
 }
 
-export function bindGroup(device: GPUDevice, pipeline: GPUComputePipeline, buffers: (GPUBuffer | { buffer: GPUBuffer; offset?: number; size?: number })[], group = 0): GPUBindGroup {
+export function bindGroup(device: GPUDevice, pipeline: GPUComputePipeline, buffers: (Binding | { buffer: GPUBuffer; offset?: number; size?: number })[], group = 0): GPUBindGroup {
   return device.createBindGroup({
     layout: pipeline.getBindGroupLayout(group),
     entries: buffers.map((b, binding) => ({ binding, resource: 'buffer' in b ? b : { buffer: b } })),

@@ -5,7 +5,7 @@
  *   sum += g·(W + H)/4   (pixel gradient → NDC gradient, as 3DGS thresholds it),  count += 1.
  * Element-wise, one thread per Gaussian, so the result does not depend on scheduling.
  */
-import { COPY_DST, UNIFORM, bindGroup, computePipeline, dispatch } from '../buffers.js';
+import { COPY_DST, UNIFORM, bindGroup, computePipeline, dispatch, type Binding } from '../buffers.js';
 
 const WG = 256;
 
@@ -43,7 +43,7 @@ export class GpuGradStats {
    * Record sum/count accumulation of one view (W×H image) for `n` Gaussians. Writes this
    * instance's uniform, so use one encode per submitted command buffer (queue order keeps it right).
    */
-  encode(pass: GPUComputePassEncoder, b: { gradNorm: GPUBuffer; sum: GPUBuffer; count: GPUBuffer }, n: number, width: number, height: number): void {
+  encode(pass: GPUComputePassEncoder, b: { gradNorm: Binding; sum: GPUBuffer; count: GPUBuffer }, n: number, width: number, height: number): void {
     if (n <= 0) return;
     const buf = new ArrayBuffer(16);
     new Uint32Array(buf)[0] = n;

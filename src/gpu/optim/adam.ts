@@ -11,7 +11,7 @@
  * updated in one command buffer, and a shared uniform would let the last writeBuffer win. Writing
  * a group's buffer again before the next step's submit is safe (queue order).
  */
-import { STORAGE, COPY_DST, UNIFORM, bindGroup, computePipeline, dispatch } from '../buffers.js';
+import { STORAGE, COPY_DST, UNIFORM, bindGroup, computePipeline, dispatch, type Binding } from '../buffers.js';
 
 const WG = 256;
 
@@ -93,7 +93,7 @@ export class GpuAdam {
    * Record one Adam update of `n` elements into `pass`. `u.write(n, …)` must have been called for
    * this step before the command buffer is submitted.
    */
-  encode(pass: GPUComputePassEncoder, u: AdamGroupUniform, b: { param: GPUBuffer; m: GPUBuffer; v: GPUBuffer; grad: GPUBuffer }, n: number): void {
+  encode(pass: GPUComputePassEncoder, u: AdamGroupUniform, b: { param: GPUBuffer; m: GPUBuffer; v: GPUBuffer; grad: Binding }, n: number): void {
     if (n <= 0) return;
     dispatch(pass, this.pipe, bindGroup(this.device, this.pipe, [u.uniform, b.param, b.m, b.v, b.grad, u.colScale]), Math.ceil(n / WG));
   }

@@ -29,6 +29,12 @@ const ALPHA_MIN: f32 = 0.00392156862745098; // 1/255
 const ALPHA_MAX: f32 = 0.99;
 const T_MIN: f32 = 1e-4;
 const TILE: u32 = 16u;
+
+// Finiteness by bit test: WGSL lets a compiler assume floats are finite, so comparisons such as
+// !(x > 0.0) may not catch a NaN once optimised; an exponent of all ones is Inf or NaN.
+fn finite1(x: f32) -> bool { return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u; }
+fn finite3(v: vec3f) -> bool { return finite1(v.x) && finite1(v.y) && finite1(v.z); }
+fn finite4(v: vec4f) -> bool { return finite3(v.xyz) && finite1(v.w); }
 `;
 
 /** Geometry of one Gaussian (needs bindings named means, logScales, quats and uniform cam). */
@@ -72,15 +78,17 @@ fn geometry(i: u32) -> Geo {
   g.ok = false;
   let R = camR();
   let m = loadMean(i);
+  let q = vec4f(quats[4u * i], quats[4u * i + 1u], quats[4u * i + 2u], quats[4u * i + 3u]);
+  let ls = vec3f(logScales[3u * i], logScales[3u * i + 1u], logScales[3u * i + 2u]);
+  if (!finite3(m) || !finite4(q) || !finite3(ls)) { return g; }
   g.p = R * m + vec3f(cam.r0.w, cam.r1.w, cam.r2.w);
   let z = g.p.z;
-  if (!(z >= cam.img.z && z <= cam.img.w)) { return g; }
-  let q = vec4f(quats[4u * i], quats[4u * i + 1u], quats[4u * i + 2u], quats[4u * i + 3u]);
+  if (!finite1(z) || z < cam.img.z || z > cam.img.w) { return g; }
   g.qnorm = length(q);
-  if (!(g.qnorm > 1e-12)) { return g; }
+  if (!finite1(g.qnorm) || g.qnorm <= 1e-12) { return g; }
   g.qn = q / g.qnorm;
   g.rot = quatRot(g.qn);
-  g.s = exp(vec3f(logScales[3u * i], logScales[3u * i + 1u], logScales[3u * i + 2u]));
+  g.s = exp(ls);
   g.M = mat3x3f(g.rot[0] * g.s.x, g.rot[1] * g.s.y, g.rot[2] * g.s.z);
   let RM = R * g.M;
   g.covC = RM * transpose(RM);

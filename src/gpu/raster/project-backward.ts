@@ -3,8 +3,14 @@
  * ∂L/∂(mean, log-scale, quaternion, opacity logit, SH) and a per-Gaussian share of the pose
  * gradient, then a fixed-order tree reduction of those shares to the 6-vector [dω, dv].
  * Formulas mirror projectBackward() in src/scene/raster/projection.ts.
+ *
+ * Within WebGPU's default 8 storage buffers per stage: the per-Gaussian outputs other than SH go
+ * to one buffer in sections (gradSections(): means, log-scales, quaternions, opacity logits,
+ * screen-space gradient norms, pose shares), each starting on a 256-byte boundary so callers bind
+ * a section directly as a buffer range; the SH gradient has its own buffer (it is the largest).
+ * Gaussians without instances (grad2d's flag, written by the backward gather) get exact zeros.
  */
-import { bindGroup, computePipeline, dispatch } from '../buffers.js';
+import { bindGroup, computePipeline, dispatch, type BufferRange } from '../buffers.js';
 import type { UniformCache } from '../uniforms.js';
 import { camStruct, geometryWgsl } from './common.wgsl.js';
 import { sceneBindings } from './project.js';
@@ -54,20 +60,60 @@ fn shBasisBackward(deg: u32, d: vec3f, dY: array<f32, 16>) -> vec3f {
 }
 `;
 
+/** Floats per Gaussian of each section of the packed gradient buffer, in buffer order. */
+const SECTION_ROWS = { means: 3, logScales: 3, quats: 4, opacity: 1, m2d: 1, pose: 6 } as const;
+type SectionName = keyof typeof SECTION_ROWS;
+/** Sections start on 64-float (256-byte) boundaries: WebGPU's minStorageBufferOffsetAlignment. */
+const ALIGN_FLOATS = 64;
+const alignFloats = (x: number) => Math.ceil(x / ALIGN_FLOATS) * ALIGN_FLOATS;
+
+/** Float offsets of each section for n Gaussians, and the buffer's total floats. */
+export function gradSections(n: number): Record<SectionName, number> & { total: number } {
+  let at = 0;
+  const out = {} as Record<SectionName, number> & { total: number };
+  for (const [name, rows] of Object.entries(SECTION_ROWS) as [SectionName, number][]) {
+    out[name] = at;
+    at = alignFloats(at + rows * n);
+  }
+  out.total = Math.max(ALIGN_FLOATS, at);
+  return out;
+}
+
+/** The packed buffer's sections as buffer ranges (what GpuGradients hands out). */
+export function gradSectionRanges(buffer: GPUBuffer, n: number): Record<SectionName, BufferRange> {
+  const sec = gradSections(n);
+  const out = {} as Record<SectionName, BufferRange>;
+  for (const [name, rows] of Object.entries(SECTION_ROWS) as [SectionName, number][]) {
+    out[name] = { buffer, offset: sec[name] * 4, size: Math.max(16, rows * n * 4) };
+  }
+  return out;
+}
+
+/** The same offsets in WGSL (from the Gaussian count in the camera uniform). */
+const sectionsWgsl = /* wgsl */ `
+struct Sections { means: u32, logScales: u32, quats: u32, opacity: u32, m2d: u32, pose: u32 }
+fn alignSec(x: u32) -> u32 { return (x + ${ALIGN_FLOATS - 1}u) / ${ALIGN_FLOATS}u * ${ALIGN_FLOATS}u; }
+fn sections(n: u32) -> Sections {
+  var s: Sections;
+  s.means = 0u;
+  s.logScales = alignSec(s.means + ${SECTION_ROWS.means}u * n);
+  s.quats = alignSec(s.logScales + ${SECTION_ROWS.logScales}u * n);
+  s.opacity = alignSec(s.quats + ${SECTION_ROWS.quats}u * n);
+  s.m2d = alignSec(s.opacity + ${SECTION_ROWS.opacity}u * n);
+  s.pose = alignSec(s.m2d + ${SECTION_ROWS.m2d}u * n);
+  return s;
+}
+`;
+
 const wgsl = /* wgsl */ `
 ${camStruct}
 @group(0) @binding(0) var<uniform> cam: Cam;
 ${sceneBindings(1)}
-@group(0) @binding(6) var<storage, read> splats: array<Splat>;
-@group(0) @binding(7) var<storage, read> grad2d: array<f32>;
-@group(0) @binding(8) var<storage, read_write> gMeans: array<f32>;
-@group(0) @binding(9) var<storage, read_write> gLogScales: array<f32>;
-@group(0) @binding(10) var<storage, read_write> gQuats: array<f32>;
-@group(0) @binding(11) var<storage, read_write> gOpacity: array<f32>;
-@group(0) @binding(12) var<storage, read_write> gSh: array<f32>;
-@group(0) @binding(13) var<storage, read_write> posePartial: array<f32>;
-@group(0) @binding(14) var<storage, read_write> gM2d: array<f32>;
+@group(0) @binding(6) var<storage, read> grad2d: array<f32>;
+@group(0) @binding(7) var<storage, read_write> gPacked: array<f32>;
+@group(0) @binding(8) var<storage, read_write> gSh: array<f32>;
 ${geometryWgsl}
+${sectionsWgsl}
 ${shBackwardWgsl}
 
 fn outer3(a: vec3f, b: vec3f) -> mat3x3f {
@@ -77,23 +123,25 @@ fn outer3(a: vec3f, b: vec3f) -> mat3x3f {
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg: vec3u) {
   let i = gid.x + gid.y * nwg.x * 256u;
-  if (i >= cam.cfg.x) { return; }
-  for (var k = 0u; k < 3u; k++) { gMeans[3u * i + k] = 0.0; gLogScales[3u * i + k] = 0.0; }
-  for (var k = 0u; k < 4u; k++) { gQuats[4u * i + k] = 0.0; }
+  let n = cam.cfg.x;
+  if (i >= n) { return; }
+  let sec = sections(n);
+  for (var k = 0u; k < 3u; k++) { gPacked[sec.means + 3u * i + k] = 0.0; gPacked[sec.logScales + 3u * i + k] = 0.0; }
+  for (var k = 0u; k < 4u; k++) { gPacked[sec.quats + 4u * i + k] = 0.0; }
   for (var k = 0u; k < 48u; k++) { gSh[48u * i + k] = 0.0; }
-  for (var k = 0u; k < 6u; k++) { posePartial[6u * i + k] = 0.0; }
-  gOpacity[i] = 0.0;
-  gM2d[i] = 0.0;
-  if (!(splats[i].m.w > 0.0)) { return; }
+  for (var k = 0u; k < 6u; k++) { gPacked[sec.pose + 6u * i + k] = 0.0; }
+  gPacked[sec.opacity + i] = 0.0;
+  gPacked[sec.m2d + i] = 0.0;
+  let o = i * 11u;
+  if (grad2d[o + 10u] == 0.0) { return; }
   let g = geometry(i);
   if (!g.ok) { return; }
-  let o = i * 10u;
   let gmx = grad2d[o]; let gmy = grad2d[o + 1u];
   let ga = grad2d[o + 2u]; let gb = grad2d[o + 3u]; let gc = grad2d[o + 4u];
   let gop = grad2d[o + 5u];
   let gcol = vec3f(grad2d[o + 6u], grad2d[o + 7u], grad2d[o + 8u]);
   let gdepth = grad2d[o + 9u];
-  gM2d[i] = length(vec2f(gmx, gmy));
+  gPacked[sec.m2d + i] = length(vec2f(gmx, gmy));
   let eps = cam.bg.w;
   let sxx = g.s2.x + eps;
   let sxy = g.s2.y;
@@ -106,7 +154,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     let det0 = g.s2.x * g.s2.z - g.s2.y * g.s2.y;
     comp = sqrt(max(0.0, det0 / det));
   }
-  gOpacity[i] = gop * comp * sig * (1.0 - sig);
+  gPacked[sec.opacity + i] = gop * comp * sig * (1.0 - sig);
   let Gm = mat2x2f(ga, 0.5 * gb, 0.5 * gb, gc);
   var dS = (Q * Gm * Q) * -1.0;
   if (antialiased() && comp > 1e-12) {
@@ -142,7 +190,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let dM = 2.0 * (dCov3 * g.M);
   let ds = vec3f(dot(dM[0], g.rot[0]), dot(dM[1], g.rot[1]), dot(dM[2], g.rot[2]));
   let dls = ds * g.s;
-  gLogScales[3u * i] = dls.x; gLogScales[3u * i + 1u] = dls.y; gLogScales[3u * i + 2u] = dls.z;
+  gPacked[sec.logScales + 3u * i] = dls.x; gPacked[sec.logScales + 3u * i + 1u] = dls.y; gPacked[sec.logScales + 3u * i + 2u] = dls.z;
   // gR(r, c) = dRot[c][r] with dRot columns dM[c]·s_c
   let c0 = dM[0] * g.s.x; let c1 = dM[1] * g.s.y; let c2 = dM[2] * g.s.z;
   let g00 = c0.x; let g10 = c0.y; let g20 = c0.z;
@@ -155,7 +203,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
     2.0 * (qx * g01 + w * g02 + qx * g10 + qz * g12 - w * g20 + qz * g21) - 4.0 * qy * (g00 + g22),
     2.0 * (-w * g01 + qx * g02 + w * g10 + qy * g12 + qx * g20 + qy * g21) - 4.0 * qz * (g00 + g11));
   let dq = (dqn - g.qn * dot(dqn, g.qn)) / g.qnorm;
-  gQuats[4u * i] = dq.x; gQuats[4u * i + 1u] = dq.y; gQuats[4u * i + 2u] = dq.z; gQuats[4u * i + 3u] = dq.w;
+  let oq = sec.quats + 4u * i;
+  gPacked[oq] = dq.x; gPacked[oq + 1u] = dq.y; gPacked[oq + 2u] = dq.z; gPacked[oq + 3u] = dq.w;
   let deg = shDegree();
   let dir = viewDir(i);
   let len = length(dir);
@@ -176,9 +225,10 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   let ddir = (dn - nd * dot(nd, dn)) / len;
   dm += ddir;
   dv += R * ddir;
-  gMeans[3u * i] = dm.x; gMeans[3u * i + 1u] = dm.y; gMeans[3u * i + 2u] = dm.z;
-  posePartial[6u * i] = dw.x; posePartial[6u * i + 1u] = dw.y; posePartial[6u * i + 2u] = dw.z;
-  posePartial[6u * i + 3u] = dv.x; posePartial[6u * i + 4u] = dv.y; posePartial[6u * i + 5u] = dv.z;
+  gPacked[sec.means + 3u * i] = dm.x; gPacked[sec.means + 3u * i + 1u] = dm.y; gPacked[sec.means + 3u * i + 2u] = dm.z;
+  let op = sec.pose + 6u * i;
+  gPacked[op] = dw.x; gPacked[op + 1u] = dw.y; gPacked[op + 2u] = dw.z;
+  gPacked[op + 3u] = dv.x; gPacked[op + 4u] = dv.y; gPacked[op + 5u] = dv.z;
 }
 `;
 
@@ -225,20 +275,20 @@ export class ProjectBackwardStage {
     pass: GPUComputePassEncoder,
     camU: GPUBuffer,
     scene: GPUBuffer[],
-    b: { splats: GPUBuffer; grad2d: GPUBuffer; means: GPUBuffer; logScales: GPUBuffer; quats: GPUBuffer; opacityLogits: GPUBuffer; sh: GPUBuffer; posePartial: GPUBuffer; means2dGradNorm: GPUBuffer },
+    b: { grad2d: GPUBuffer; packed: GPUBuffer; sh: GPUBuffer },
     n: number,
   ): void {
-    const bg = bindGroup(this.device, this.pipe, [camU, ...scene, b.splats, b.grad2d, b.means, b.logScales, b.quats, b.opacityLogits, b.sh, b.posePartial, b.means2dGradNorm]);
+    const bg = bindGroup(this.device, this.pipe, [camU, ...scene, b.grad2d, b.packed, b.sh]);
     dispatch(pass, this.pipe, bg, Math.ceil(n / 256));
   }
 
   /** Sum the n×6 rows of `a` into `dst` (6 floats); `a` and `scratch` are overwritten. */
-  encodeReducePose(pass: GPUComputePassEncoder, uniforms: UniformCache, a: GPUBuffer, scratch: GPUBuffer, dst: GPUBuffer, n: number): void {
+  encodeReducePose(pass: GPUComputePassEncoder, uniforms: UniformCache, a: BufferRange, scratch: GPUBuffer, dst: GPUBuffer, n: number): void {
     let rows = n;
-    let src = a;
+    let src: GPUBuffer | BufferRange = a;
     do {
       const blocks = Math.ceil(rows / 256);
-      const out = blocks === 1 ? dst : src === a ? scratch : a;
+      const out: GPUBuffer | BufferRange = blocks === 1 ? dst : src === a ? scratch : a;
       dispatch(pass, this.reduce, bindGroup(this.device, this.reduce, [uniforms.u32([rows]), src, out]), blocks);
       src = out;
       rows = blocks;

@@ -6,11 +6,17 @@
  * (one slot per Gaussian–tile pair) in a fixed order — subgroupAdd plus a fixed-order sum of the
  * subgroup partials, or a shared-memory tree without subgroups — and `gather` then sums each
  * Gaussian's (contiguous) instance slots in order. No float atomics: runs are bit-identical.
+ * Within WebGPU's default 8 storage buffers per stage: the forward's final T and last-contributor
+ * count arrive in one buffer (pixState), ∂L/∂alpha and ∂L/∂depth in another (dAD: H×W each).
+ * The gather also writes, as an 11th value per Gaussian, 1 when it has instances (was composited
+ * in some tile) and 0 otherwise: the projection backward skips the others without reading splats.
  */
 import { bindGroup, computePipeline, dispatch } from '../buffers.js';
 import { camStruct } from './common.wgsl.js';
 
 const NGRAD = 10; // mean2d (2), conic (3), opacity, colour (3), depth
+/** floats per Gaussian in grad2d: the NGRAD gradients and the has-instances flag */
+export const GRAD2D_STRIDE = NGRAD + 1;
 
 /**
  * Per-pixel gradient terms of list entry k, for the thread's pixel; shared by both variants.
@@ -67,11 +73,11 @@ const pixelSetupWgsl = /* wgsl */ `
   var dD = 0.0;
   if (inside) {
     let pix = py * W + px;
-    T = finalT[pix];
-    last = lastN[pix];
+    T = bitcast<f32>(pixState[pix]);
+    last = pixState[W * H + pix];
     dC = vec3f(dRgb[3u * pix], dRgb[3u * pix + 1u], dRgb[3u * pix + 2u]);
-    dA = dAlpha[pix];
-    dD = dDepth[pix];
+    dA = dAD[pix];
+    dD = dAD[W * H + pix];
   }
   let Tfinal = T;
   var S = Tfinal * cam.bg.xyz;
@@ -86,12 +92,10 @@ ${camStruct}
 @group(0) @binding(2) var<storage, read> ranges: array<u32>;
 @group(0) @binding(3) var<storage, read> sortedGauss: array<u32>;
 @group(0) @binding(4) var<storage, read> sortedIds: array<u32>;
-@group(0) @binding(5) var<storage, read> finalT: array<f32>;
-@group(0) @binding(6) var<storage, read> lastN: array<u32>;
-@group(0) @binding(7) var<storage, read> dRgb: array<f32>;
-@group(0) @binding(8) var<storage, read> dAlpha: array<f32>;
-@group(0) @binding(9) var<storage, read> dDepth: array<f32>;
-@group(0) @binding(10) var<storage, read_write> instGrad: array<${gradType}>;
+@group(0) @binding(5) var<storage, read> pixState: array<u32>;
+@group(0) @binding(6) var<storage, read> dRgb: array<f32>;
+@group(0) @binding(7) var<storage, read> dAD: array<f32>;
+@group(0) @binding(8) var<storage, read_write> instGrad: array<${gradType}>;
 `;
 
 /**
@@ -273,10 +277,13 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(num_workgroups) nwg:
   if (i >= p.n) { return; }
   let g = order[i];
   var acc: array<f32, 10>;
-  for (var k = offsets[i]; k < offsets[i + 1u]; k++) {
+  let k0 = offsets[i];
+  let k1 = offsets[i + 1u];
+  for (var k = k0; k < k1; k++) {
     for (var c = 0u; c < 10u; c++) { acc[c] += instGrad[k * 10u + c]; }
   }
-  for (var c = 0u; c < 10u; c++) { grad2d[g * 10u + c] = acc[c]; }
+  for (var c = 0u; c < 10u; c++) { grad2d[g * 11u + c] = acc[c]; }
+  grad2d[g * 11u + 10u] = select(0.0, 1.0, k1 > k0);
 }
 `;
 
@@ -297,12 +304,12 @@ export class RasterizeBackwardStage {
   encodeRaster(
     pass: GPUComputePassEncoder,
     camU: GPUBuffer,
-    b: { splats: GPUBuffer; ranges: GPUBuffer; sortedGauss: GPUBuffer; sortedIds: GPUBuffer; finalT: GPUBuffer; last: GPUBuffer; dRgb: GPUBuffer; dAlpha: GPUBuffer; dDepth: GPUBuffer; instGrad: GPUBuffer },
+    b: { splats: GPUBuffer; ranges: GPUBuffer; sortedGauss: GPUBuffer; sortedIds: GPUBuffer; pixState: GPUBuffer; dRgb: GPUBuffer; dAD: GPUBuffer; instGrad: GPUBuffer },
     tilesX: number,
     tilesY: number,
   ): void {
     pass.setPipeline(this.raster);
-    pass.setBindGroup(0, bindGroup(this.device, this.raster, [camU, b.splats, b.ranges, b.sortedGauss, b.sortedIds, b.finalT, b.last, b.dRgb, b.dAlpha, b.dDepth, b.instGrad]));
+    pass.setBindGroup(0, bindGroup(this.device, this.raster, [camU, b.splats, b.ranges, b.sortedGauss, b.sortedIds, b.pixState, b.dRgb, b.dAD, b.instGrad]));
     pass.dispatchWorkgroups(tilesX, tilesY);
   }
 

@@ -4,7 +4,8 @@
  * workgroup memory in batches of 256) and stops on its own when the next
  * Gaussian would bring transmittance to ≤ 1e-4 (that Gaussian is not composited). Saves the
  * final transmittance and the number of list entries processed (last contributor + 1) for the
- * backward pass.
+ * backward pass, both in one buffer `pixState` (H×W words of T's f32 bits, then H×W counts) so
+ * the backward stays within WebGPU's default 8 storage buffers per stage.
  */
 import { bindGroup, computePipeline } from '../buffers.js';
 import { camStruct } from './common.wgsl.js';
@@ -18,8 +19,7 @@ ${camStruct}
 @group(0) @binding(4) var<storage, read_write> outRgb: array<f32>;
 @group(0) @binding(5) var<storage, read_write> outAlpha: array<f32>;
 @group(0) @binding(6) var<storage, read_write> outDepth: array<f32>;
-@group(0) @binding(7) var<storage, read_write> finalT: array<f32>;
-@group(0) @binding(8) var<storage, read_write> lastN: array<u32>;
+@group(0) @binding(7) var<storage, read_write> pixState: array<u32>;
 
 `;
 
@@ -64,8 +64,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(workgroup_id) wid: ve
   outRgb[3u * pix + 2u] = rgb.z;
   outAlpha[pix] = 1.0 - T;
   outDepth[pix] = d;
-  finalT[pix] = T;
-  lastN[pix] = n;
+  pixState[pix] = bitcast<u32>(T);
+  pixState[W * H + pix] = n;
 }
 `;
 
@@ -136,8 +136,8 @@ fn main(@builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_inde
   outRgb[3u * pix + 2u] = rgb.z;
   outAlpha[pix] = 1.0 - T;
   outDepth[pix] = d;
-  finalT[pix] = T;
-  lastN[pix] = n;
+  pixState[pix] = bitcast<u32>(T);
+  pixState[W * H + pix] = n;
 }
 `;
 
@@ -159,9 +159,9 @@ export class RasterizeForwardStage {
     return new RasterizeForwardStage(device, await computePipeline(device, 'raster-forward', useBatched ? batchedWgsl : simpleWgsl), useBatched);
   }
 
-  encode(pass: GPUComputePassEncoder, camU: GPUBuffer, b: { splats: GPUBuffer; ranges: GPUBuffer; sortedGauss: GPUBuffer; rgb: GPUBuffer; alpha: GPUBuffer; depth: GPUBuffer; finalT: GPUBuffer; last: GPUBuffer }, tilesX: number, tilesY: number): void {
+  encode(pass: GPUComputePassEncoder, camU: GPUBuffer, b: { splats: GPUBuffer; ranges: GPUBuffer; sortedGauss: GPUBuffer; rgb: GPUBuffer; alpha: GPUBuffer; depth: GPUBuffer; pixState: GPUBuffer }, tilesX: number, tilesY: number): void {
     pass.setPipeline(this.pipe);
-    pass.setBindGroup(0, bindGroup(this.device, this.pipe, [camU, b.splats, b.ranges, b.sortedGauss, b.rgb, b.alpha, b.depth, b.finalT, b.last]));
+    pass.setBindGroup(0, bindGroup(this.device, this.pipe, [camU, b.splats, b.ranges, b.sortedGauss, b.rgb, b.alpha, b.depth, b.pixState]));
     pass.dispatchWorkgroups(tilesX, tilesY);
   }
 }

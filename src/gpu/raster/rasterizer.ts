@@ -28,7 +28,7 @@
 import type { GpuContext } from '../device.js';
 import type { GaussianParams } from '../../core/gaussians.js';
 import type { RasterCamera, RasterGradients, RasterOptions, RasterOutput } from '../../core/raster.js';
-import { BufferPool, COPY_DST, COPY_SRC, GpuLimitError, MAP_READ, STORAGE, UNIFORM, readF32, upload } from '../buffers.js';
+import { BufferPool, COPY_DST, COPY_SRC, GpuLimitError, MAP_READ, STORAGE, UNIFORM, readF32, upload, type BufferRange } from '../buffers.js';
 import { UniformCache } from '../uniforms.js';
 import { PrefixSum } from '../scan.js';
 import { RadixSort } from '../sort/radix-sort.js';
@@ -37,7 +37,8 @@ import { ProjectStage } from './project.js';
 import { TileBinStage } from './tile-bin.js';
 import { RasterizeForwardStage } from './rasterize-forward.js';
 import { RasterizeBackwardStage } from './rasterize-backward.js';
-import { ProjectBackwardStage } from './project-backward.js';
+import { ProjectBackwardStage, gradSectionRanges, gradSections } from './project-backward.js';
+import { GRAD2D_STRIDE } from './rasterize-backward.js';
 
 export interface GaussianBuffers {
   count: number;
@@ -68,14 +69,18 @@ export interface GpuForwardResult {
   state: GpuForwardState;
 }
 
+/**
+ * Gradient buffers of a backward(): ranges of the rasterizer's buffers (several share one packed
+ * buffer so every kernel stays within 8 storage bindings); bind or read them as ranges.
+ */
 export interface GpuGradients {
-  means: GPUBuffer;
-  logScales: GPUBuffer;
-  quats: GPUBuffer;
-  opacityLogits: GPUBuffer;
-  sh: GPUBuffer;
-  pose: GPUBuffer;
-  means2dGradNorm: GPUBuffer;
+  means: BufferRange;
+  logScales: BufferRange;
+  quats: BufferRange;
+  opacityLogits: BufferRange;
+  sh: BufferRange;
+  pose: BufferRange;
+  means2dGradNorm: BufferRange;
 }
 
 /** Milliseconds per stage, filled when `profile` is on (stages then run as separate submits). */
@@ -187,7 +192,6 @@ export class GpuRasterizer {
     const sceneList = [scene.means, scene.logScales, scene.quats, scene.opacityLogits, scene.sh];
     const splats = this.buf('splats', Math.max(1, n) * 48);
     const ext = this.buf('ext', Math.max(1, n) * 16);
-    const counts = this.buf('counts', Math.max(1, n) * f32);
     const dk = { keys: this.buf('depth-keys', n * f32), values: this.buf('depth-vals', n * f32) };
     const dk2 = { keys: this.buf('depth-keys2', n * f32), values: this.buf('depth-vals2', n * f32) };
     const offsets = this.buf('offsets', (n + 1) * f32);
@@ -197,13 +201,13 @@ export class GpuRasterizer {
     let order = dk.values;
     if (n > 0) {
       let pass = enc.beginComputePass();
-      this.proj.encodeProject(pass, this.camU, sceneList, { splats, ext, counts, depthKeys: dk.keys, depthVals: dk.values, counters }, n);
+      this.proj.encodeProject(pass, this.camU, this.uniforms.u32([n]), sceneList, { splats, ext, depthKeys: dk.keys, depthVals: dk.values }, n);
       pass.end();
       enc = await this.step('projectMs', enc);
       order = this.sort.encode(enc, dk, dk2, n, 32, 'depth-sort').values;
       enc = await this.step('sortMs', enc);
       pass = enc.beginComputePass();
-      this.proj.encodeGather(pass, this.uniforms.u32([n]), counts, order, offsets, n);
+      this.proj.encodeGather(pass, this.uniforms.u32([n]), splats, order, offsets, counters, n);
       this.scan.encode(pass, offsets, n + 1);
       pass.end();
       enc.copyBufferToBuffer(offsets, n * f32, this.readback, 0, 4);
@@ -231,8 +235,7 @@ export class GpuRasterizer {
     const rgb = this.buf('out-rgb', P * 3 * f32);
     const alpha = this.buf('out-alpha', P * f32);
     const depth = this.buf('out-depth', P * f32);
-    const finalT = this.buf('final-t', P * f32);
-    const lastN = this.buf('last-n', P * f32);
+    const pixState = this.buf('pix-state', 2 * P * f32);
     enc = d.createCommandEncoder({ label: 'raster-forward-2' });
     if (m > 0) {
       const pass = enc.beginComputePass();
@@ -246,7 +249,7 @@ export class GpuRasterizer {
     enc.clearBuffer(ranges, 0, numTiles * 2 * f32);
     const pass = enc.beginComputePass();
     if (m > 0) this.bin.encodeRanges(pass, this.uniforms.u32([m]), { tileKeys: sorted.keys, instIds: sorted.values, instGauss, sortedGauss, ranges }, m);
-    this.fwd.encode(pass, this.camU, { splats, ranges, sortedGauss, rgb, alpha, depth, finalT, last: lastN }, tilesX, tilesY);
+    this.fwd.encode(pass, this.camU, { splats, ranges, sortedGauss, rgb, alpha, depth, pixState }, tilesX, tilesY);
     pass.end();
     if (this.profile) await this.step('rasterMs', enc);
     else d.queue.submit([enc.finish()]);
@@ -287,28 +290,35 @@ export class GpuRasterizer {
     const { scene, cam, instances: m, tilesX, tilesY } = st;
     const n = scene.count;
     const P = cam.width * cam.height;
-    const zeros = this.buf('zeros', P * f32);
+    const dAD = this.buf('d-alpha-depth', 2 * P * f32);
     const instGrad = this.buf('inst-grad', m * 10 * f32);
-    const grad2d = this.buf('grad2d', Math.max(1, n) * 10 * f32);
+    const grad2d = this.buf('grad2d', Math.max(1, n) * GRAD2D_STRIDE * f32);
+    const packed = this.buf('g-packed', gradSections(n).total * f32);
+    const gSh = this.buf('g-sh', Math.max(1, n) * 48 * f32);
+    const poseOut = this.buf('g-pose', 6 * f32);
+    const sec = gradSectionRanges(packed, n);
     const out: GpuGradients = {
-      means: this.buf('g-means', n * 3 * f32),
-      logScales: this.buf('g-logscales', n * 3 * f32),
-      quats: this.buf('g-quats', n * 4 * f32),
-      opacityLogits: this.buf('g-opacity', n * f32),
-      sh: this.buf('g-sh', n * 48 * f32),
-      pose: this.buf('g-pose', 6 * f32),
-      means2dGradNorm: this.buf('g-m2d', n * f32),
+      means: sec.means,
+      logScales: sec.logScales,
+      quats: sec.quats,
+      opacityLogits: sec.opacity,
+      sh: { buffer: gSh, offset: 0, size: Math.max(16, n * 48 * f32) },
+      pose: { buffer: poseOut, offset: 0, size: 6 * f32 },
+      means2dGradNorm: sec.m2d,
     };
-    const posePartial = this.buf('pose-partial', Math.max(1, n) * 6 * f32);
     const poseScratch = this.buf('pose-scratch', Math.max(1, Math.ceil(n / 256)) * 6 * f32);
     let enc = d.createCommandEncoder({ label: 'raster-backward' });
-    enc.clearBuffer(zeros, 0, P * f32);
+    // ∂L/∂alpha and ∂L/∂depth side by side in one buffer (zero when not given)
+    if (dAlpha) enc.copyBufferToBuffer(dAlpha, 0, dAD, 0, P * f32);
+    else enc.clearBuffer(dAD, 0, P * f32);
+    if (dDepth) enc.copyBufferToBuffer(dDepth, 0, dAD, P * f32, P * f32);
+    else enc.clearBuffer(dAD, P * f32, P * f32);
     if (m > 0) enc.clearBuffer(instGrad, 0, m * 10 * f32);
     let pass = enc.beginComputePass();
     if (m > 0) {
       this.bwd.encodeRaster(pass, this.camU, {
         splats: this.pool.get('splats', 0), ranges: this.pool.get('ranges', 0), sortedGauss: this.pool.get('sorted-gauss', 0), sortedIds: this.sortedIds!,
-        finalT: this.pool.get('final-t', 0), last: this.pool.get('last-n', 0), dRgb, dAlpha: dAlpha ?? zeros, dDepth: dDepth ?? zeros, instGrad,
+        pixState: this.pool.get('pix-state', 0), dRgb, dAD, instGrad,
       }, tilesX, tilesY);
     }
     pass.end();
@@ -316,13 +326,11 @@ export class GpuRasterizer {
     pass = enc.beginComputePass();
     if (n > 0) {
       this.bwd.encodeGather(pass, this.uniforms.u32([n]), { order: this.order!, offsets: this.pool.get('offsets', 0), instGrad, grad2d }, n);
-      this.projBwd.encode(pass, this.camU, [scene.means, scene.logScales, scene.quats, scene.opacityLogits, scene.sh], {
-        splats: this.pool.get('splats', 0), grad2d, ...out, posePartial,
-      }, n);
-      this.projBwd.encodeReducePose(pass, this.uniforms, posePartial, poseScratch, out.pose, n);
+      this.projBwd.encode(pass, this.camU, [scene.means, scene.logScales, scene.quats, scene.opacityLogits, scene.sh], { grad2d, packed, sh: gSh }, n);
+      this.projBwd.encodeReducePose(pass, this.uniforms, gradSectionRanges(packed, n).pose, poseScratch, poseOut, n);
     }
     pass.end();
-    if (n === 0) enc.clearBuffer(out.pose, 0, 6 * f32);
+    if (n === 0) enc.clearBuffer(poseOut, 0, 6 * f32);
     if (onStage) onStage('backwardProjectMs', enc);
     else d.queue.submit([enc.finish()]);
     return out;

@@ -9,7 +9,8 @@
  * summation order — the result is deterministic):
  *   1. hblur:    5 moment images (x, y, x², y², xy) blurred along rows, valid columns only.
  *   2. ssim:     blurred along columns → per-window SSIM S and the three maps
- *                ∂S/∂μx, ∂S/∂Sxx, ∂S/∂Sxy (see image-loss.ts); workgroup partial sums of S.
+ *                ∂S/∂μx, ∂S/∂Sxx, ∂S/∂Sxy (ssimTerms, NaN-free by construction); workgroup
+ *                partial sums of S.
  *   3. vscatter: transpose of the column blur (a gather over the windows covering a row).
  *   4. grad:     transpose of the row blur, then per pixel
  *                grad = (1−λ)·sign(d)/n − λ/nw·(bMu + 2x·bXX + y·bXY); partial sums of |d| and d².
@@ -24,6 +25,23 @@ const WG = 256;
 const K = SSIM_WINDOW;
 const R = (K - 1) / 2;
 
+/**
+ * SSIM of one window and its derivatives from the window's moments: the expressions of
+ * ssimWindowTerms() in src/scene/train/image-loss.ts (denominators B1·B2 only, never A1 or A2, so
+ * no 0/0 for anti-correlated windows or flushed denormals). Returns (S, ∂S/∂μx, ∂S/∂Sxx, ∂S/∂Sxy).
+ */
+export const ssimTermsWgsl = /* wgsl */ `
+fn ssimTerms(ux: f32, uy: f32, exx: f32, eyy: f32, exy: f32) -> vec4f {
+  let A1 = 2.0 * ux * uy + C1;
+  let A2 = 2.0 * (exy - ux * uy) + C2;
+  let B1 = ux * ux + uy * uy + C1;
+  let B2 = exx - ux * ux + eyy - uy * uy + C2;
+  let D = B1 * B2;
+  let S = (A1 * A2) / D;
+  return vec4f(S, (2.0 * uy * (A2 - A1) - 2.0 * ux * S * (B2 - B1)) / D, -S / B2, (2.0 * A1) / D);
+}
+`;
+
 const common = /* wgsl */ `
 struct P {
   W: u32, H: u32, Wv: u32, Hv: u32,
@@ -37,6 +55,7 @@ const C2: f32 = ${SSIM_C2};
 var<private> taps: array<f32, ${K}> = array<f32, ${K}>(${Array.from(gaussianTaps()).map((t) => t.toPrecision(9)).join(', ')});
 fn linearId(gid: vec3u, nwg: vec3u) -> u32 { return gid.x + gid.y * nwg.x * ${WG}u; }
 fn groupId(wid: vec3u, nwg: vec3u) -> u32 { return wid.x + wid.y * nwg.x; }
+${ssimTermsWgsl}
 `;
 
 /** Row blur of the five moments over valid columns: threads over Wv×H×3, planes of Wv·H·3. */
@@ -90,14 +109,11 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(local_invocation_ind
       let w = taps[t];
       ux += w * h[j]; uy += w * h[M + j]; exx += w * h[2u * M + j]; eyy += w * h[3u * M + j]; exy += w * h[4u * M + j];
     }
-    let A1 = 2.0 * ux * uy + C1;
-    let A2 = 2.0 * (exy - ux * uy) + C2;
-    let B1 = ux * ux + uy * uy + C1;
-    let B2 = exx - ux * ux + eyy - uy * uy + C2;
-    S = (A1 * A2) / (B1 * B2);
-    g[i] = S * ((2.0 * uy) / A1 - (2.0 * uy) / A2 - (2.0 * ux) / B1 + (2.0 * ux) / B2);
-    g[Mv + i] = -S / B2;
-    g[2u * Mv + i] = (2.0 * S) / A2;
+    let st = ssimTerms(ux, uy, exx, eyy, exy);
+    S = st.x;
+    g[i] = st.y;
+    g[Mv + i] = st.z;
+    g[2u * Mv + i] = st.w;
   }
   // fixed-shape tree sum: deterministic
   red[lid] = S;

@@ -83,6 +83,10 @@ interface Geometry {
 function geometry(P: ParamsLike, i: number, cam: PreparedCamera): Geometry | null {
   const R = cam.R;
   const mx = P.means[3 * i]!, my = P.means[3 * i + 1]!, mz = P.means[3 * i + 2]!;
+  // a Gaussian with any non-finite parameter is culled (the WGSL kernels test the bits)
+  for (const [arr, k] of [[P.means, 3], [P.logScales, 3], [P.quats, 4]] as const) {
+    for (let c = 0; c < k; c++) if (!Number.isFinite(arr[k * i + c]!)) return null;
+  }
   const p: [number, number, number] = [
     R[0]! * mx + R[1]! * my + R[2]! * mz + cam.t[0]!,
     R[3]! * mx + R[4]! * my + R[5]! * mz + cam.t[1]!,
@@ -122,12 +126,13 @@ export function projectGaussian(P: ParamsLike, i: number, cam: PreparedCamera, o
   const eps = opts.eps2d;
   const sxx = g.s2[0] + eps, sxy = g.s2[1], syy = g.s2[2] + eps;
   const det = sxx * syy - sxy * sxy;
-  if (!(det > 0)) return null;
+  if (!(Number.isFinite(det) && det > 0)) return null;
   let comp = 1;
   if (opts.antialiased) {
     const det0 = g.s2[0] * g.s2[2] - g.s2[1] * g.s2[1];
     comp = Math.sqrt(Math.max(0, det0 / det));
   }
+  if (!Number.isFinite(P.opacityLogits[i]!)) return null;
   const opacity = sigmoid(P.opacityLogits[i]!) * comp;
   if (!(opacity >= ALPHA_MIN)) return null;
   const k2 = 2 * Math.log(255 * opacity);
@@ -137,6 +142,7 @@ export function projectGaussian(P: ParamsLike, i: number, cam: PreparedCamera, o
   const my = (cam.fy * g.p[1]) / z + cam.cy;
   if (mx + hx <= 0 || mx - hx >= cam.width || my + hy <= 0 || my - hy >= cam.height) return null;
   const color = shColor(P, i, cam, opts.shDegree, basis);
+  if (!(Number.isFinite(color[0]) && Number.isFinite(color[1]) && Number.isFinite(color[2]))) return null;
   return { mx, my, a: syy / det, b: -sxy / det, c: sxx / det, opacity, color, depth: z, hx, hy, sxx, sxy, syy, k2 };
 }
 
@@ -152,6 +158,8 @@ function shColor(P: ParamsLike, i: number, cam: PreparedCamera, degree: number, 
   const K = (degree + 1) * (degree + 1);
   const out: [number, number, number] = [0.5, 0.5, 0.5];
   for (let k = 0; k < K; k++) for (let c = 0; c < 3; c++) out[c] += P.sh[i * 48 + k * 3 + c]! * basis[k]!;
+  // a non-finite raw colour (before the clamp, as the kernel tests it) makes projectGaussian cull
+  if (!(Number.isFinite(out[0]) && Number.isFinite(out[1]) && Number.isFinite(out[2]))) return [NaN, NaN, NaN];
   return [Math.max(0, out[0]), Math.max(0, out[1]), Math.max(0, out[2])];
 }
 

@@ -8,6 +8,10 @@
  *   S = (2μxμy + C1)(2(Sxy − μxμy) + C2) / ((μx² + μy² + C1)(Sxx − μx² + Syy − μy² + C2)),
  * ∂S/∂x(p) = Σ_windows w(p − c)·(∂S/∂μx + 2x(p)·∂S/∂Sxx + y(p)·∂S/∂Sxy), i.e. three maps over
  * window centres scattered back through the same separable Gaussian.
+ *
+ * ssimWindowTerms() writes those derivatives with the denominators B1·B2 only (never A1 or A2,
+ * which reach 0 for anti-correlated or opposite-signed windows: S/A2 was 0/0 there), so they are
+ * finite wherever S is; the WGSL loss kernel uses the same expressions (src/gpu/loss/image-loss.ts).
  */
 import { gaussianTaps, SSIM_C1, SSIM_C2, SSIM_WINDOW } from '../../core/ssim.js';
 
@@ -20,6 +24,21 @@ export interface LossResult {
 }
 
 const taps = gaussianTaps();
+
+/** SSIM of one window and ∂S/∂μx, ∂S/∂Sxx, ∂S/∂Sxy from its moments (see the header). */
+export function ssimWindowTerms(ux: number, uy: number, exx: number, eyy: number, exy: number): { S: number; dMu: number; dXX: number; dXY: number } {
+  const A1 = 2 * ux * uy + SSIM_C1, A2 = 2 * (exy - ux * uy) + SSIM_C2;
+  const B1 = ux * ux + uy * uy + SSIM_C1, B2 = exx - ux * ux + eyy - uy * uy + SSIM_C2;
+  const D = B1 * B2;
+  const S = (A1 * A2) / D;
+  return {
+    S,
+    // S·(2μy/A1 − 2μy/A2 − 2μx/B1 + 2μx/B2) with S/A1 = A2/D and S/A2 = A1/D
+    dMu: (2 * uy * (A2 - A1) - 2 * ux * S * (B2 - B1)) / D,
+    dXX: -S / B2,
+    dXY: (2 * A1) / D,
+  };
+}
 
 export function photoLossAndGrad(pred: Float32Array, target: Float32Array, W: number, H: number, lambda = 0.2): LossResult {
   const n = W * H * 3;
@@ -44,14 +63,11 @@ export function photoLossAndGrad(pred: Float32Array, target: Float32Array, W: nu
     const sxx = blurValid(px, px, W, H), syy = blurValid(py, py, W, H), sxy = blurValid(px, py, W, H);
     const gMu = new Float64Array(Wv * Hv), gXX = new Float64Array(Wv * Hv), gXY = new Float64Array(Wv * Hv);
     for (let j = 0; j < Wv * Hv; j++) {
-      const ux = mx[j]!, uy = my[j]!;
-      const A1 = 2 * ux * uy + SSIM_C1, A2 = 2 * (sxy[j]! - ux * uy) + SSIM_C2;
-      const B1 = ux * ux + uy * uy + SSIM_C1, B2 = sxx[j]! - ux * ux + syy[j]! - uy * uy + SSIM_C2;
-      const S = (A1 * A2) / (B1 * B2);
-      ssimSum += S;
-      gMu[j] = S * ((2 * uy) / A1 - (2 * uy) / A2 - (2 * ux) / B1 + (2 * ux) / B2);
-      gXX[j] = -S / B2;
-      gXY[j] = (2 * S) / A2;
+      const t = ssimWindowTerms(mx[j]!, my[j]!, sxx[j]!, syy[j]!, sxy[j]!);
+      ssimSum += t.S;
+      gMu[j] = t.dMu;
+      gXX[j] = t.dXX;
+      gXY[j] = t.dXY;
     }
     const bMu = scatter(gMu, W, H), bXX = scatter(gXX, W, H), bXY = scatter(gXY, W, H);
     const scale = -lambda / nw;

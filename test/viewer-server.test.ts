@@ -96,7 +96,7 @@ describe('viewer server', () => {
     expect(evil.body).not.toContain('secret');
     expect((await get(srv.port, '/api/manifest.json', 'GET', { Host: `evil.example.com:${srv.port}` })).status).toBe(403);
     for (const host of [`127.0.0.1:${srv.port}`, `localhost:${srv.port}`, `[::1]:${srv.port}`, 'localhost']) {
-      const ok = await get(srv.port, '/files/ws/priors.json', 'GET', { Host: host, Origin: 'http://evil.example.com' });
+      const ok = await get(srv.port, '/files/ws/scene/splats.ply', 'GET', { Host: host, Origin: 'http://evil.example.com' });
       expect(ok.status, host).toBe(200);
       expect(Object.keys(ok.headers).filter((h) => h.startsWith('access-control-'))).toEqual([]);
     }

@@ -1,12 +1,14 @@
 /**
  * The HTTP server behind `r2s view`: serves the built viewer, a small JSON API describing the
- * scene, and the target's files, all read-only (GET/HEAD only). Listens on 127.0.0.1 unless told
- * otherwise.
+ * scene, and of the target's files only those the page loads (page-files.ts: the splats, the
+ * capture cameras' photos, the asset files), all read-only (GET/HEAD only). Listens on 127.0.0.1
+ * unless told otherwise. A download the client abandons closes its file at once.
  */
 import http from 'node:http';
 import net from 'node:net';
 import { createReadStream, existsSync, readFileSync, promises as fs } from 'node:fs';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../util/errors.js';
 import type { SparseModel } from '../core/sparse-model.js';
@@ -16,6 +18,7 @@ import { splatFormatOf } from './protocol.js';
 import { resolveInside, safeSegments, encodePath } from './safe-path.js';
 import { camerasJson, loadSparseModel, modelUp, pointsJson, workspacePhotoUrl } from './scene-json.js';
 import { readCatalog } from './catalog.js';
+import { pageFiles } from './page-files.js';
 import type { ViewTarget } from './target.js';
 
 const TYPES: Record<string, string> = {
@@ -112,6 +115,7 @@ export async function startViewerServer(opts: ViewerServerOptions): Promise<View
     assetFiles: assetDir ? { mesh: assetFile('mesh.glb'), collision: assetFile('collision.glb'), info: assetFile('asset.json') } : null,
   };
   const allowHost = hostFilter(host);
+  const servable = pageFiles(target, manifest, model);
 
   const api: Record<string, () => unknown> = {
     // the user frame is re-read: it is put in place (cp) while the viewer runs
@@ -160,6 +164,7 @@ export async function startViewerServer(opts: ViewerServerOptions): Promise<View
       if (!mount) return notFound(res);
       const rest = segs.slice(1);
       if (mount.only && (rest.length !== 1 || !mount.only.has(rest[0]!))) return notFound(res);
+      if (!servable(segs[0]!, rest)) return notFound(res);
       const file = await resolveInside(mount.dir, rest);
       if (!file) return notFound(res);
       return sendFile(req, res, file);
@@ -256,10 +261,11 @@ async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, fil
     'X-Content-Type-Options': 'nosniff',
   });
   if (req.method === 'HEAD') return void res.end();
-  await new Promise<void>((resolve, reject) => {
-    const s = createReadStream(file);
-    s.on('error', reject);
-    res.on('close', resolve);
-    s.pipe(res);
-  });
+  // pipeline() destroys the file stream, closing its descriptor, when the client goes away
+  // mid-download (a bare pipe() left it open, paused, for good: one descriptor per abort)
+  try {
+    await pipeline(createReadStream(file), res);
+  } catch {
+    res.destroy(); // the client left, or the file could not be read after the headers went out
+  }
 }

@@ -1,7 +1,10 @@
 // Asset panel: place assets from assets/catalog.json into the scene (drag onto the canvas or
 // double-click), move/rotate/scale them with a gizmo, snap them to the local ground, and save or
-// load the arrangement as JSON (positions in the workspace's coordinates). A double-clicked asset
-// goes where the view looks down onto the ground, inside the image.
+// load the arrangement as JSON (positions in the workspace's coordinates). An asset stands
+// upright — its +Y (asset frames are metres, +Y up) along the scene's up, whatever the scene's
+// frame (GPS ENU is z-up, COLMAP's habit −y) — with its pivot at its bottom centre, on the
+// rendered surface under the cursor (a drop) or under the lower middle of the view (a
+// double-click); the local ground where no surface is seen.
 import * as THREE from 'three';
 import { TransformControls } from 'three/addons/controls/TransformControls.js';
 import type { SplatMesh } from '@sparkjsdev/spark';
@@ -17,6 +20,10 @@ export interface AssetHost {
   /** scene root in workspace coordinates */
   world: THREE.Object3D;
   ground: LocalGround;
+  /** viewer-space points of the rendered scene surface at client pixels (null where none) */
+  surfaces: (at: Array<{ x: number; y: number }>) => Array<THREE.Vector3 | null>;
+  /** an asset was placed (viewer-space bounds): a view without a scene frames it */
+  onPlaced: (box: THREE.Box3) => void;
   /** farthest a double-clicked asset goes from the camera (scene units) */
   placeDistance: () => number;
   setOrbitEnabled: (on: boolean) => void;
@@ -26,6 +33,8 @@ export interface AssetHost {
 
 interface Placed {
   asset: ViewerAsset;
+  /** what the gizmo moves and the arrangement stores: origin at the asset's bottom centre */
+  root: THREE.Group;
   mesh: SplatMesh;
 }
 
@@ -76,10 +85,10 @@ export class AssetPanel {
     canvas.addEventListener('drop', (e) => {
       e.preventDefault();
       const id = e.dataTransfer?.getData('text/x-r2s-asset');
-      if (id) void this.place(id, this.groundPointAt(e.clientX, e.clientY));
+      if (id) void this.place(id, this.surfaceAt(e.clientX, e.clientY));
     });
     $('btn-gizmo-mode').addEventListener('click', () => this.cycleMode());
-    $('btn-snap').addEventListener('click', () => this.selected && this.snapToGround(this.selected.mesh));
+    $('btn-snap').addEventListener('click', () => this.selected && this.snapToGround(this.selected));
     $('btn-remove').addEventListener('click', () => this.removeSelected());
     $('btn-save').addEventListener('click', () => this.save());
     $<HTMLInputElement>('file-arrangement').addEventListener('change', async (e) => {
@@ -112,8 +121,10 @@ export class AssetPanel {
     return new THREE.Vector2(((x - r.left) / r.width) * 2 - 1, -((y - r.top) / r.height) * 2 + 1);
   }
 
-  /** Where a screen point's ray meets the local ground, in viewer coordinates. */
-  private groundPointAt(x: number, y: number): THREE.Vector3 | null {
+  /** The rendered surface under a screen point, else where its ray meets the local ground (viewer coordinates). */
+  private surfaceAt(x: number, y: number): THREE.Vector3 | null {
+    const hit = this.host.surfaces([{ x, y }])[0];
+    if (hit) return hit;
     const ray = new THREE.Raycaster();
     ray.setFromCamera(this.ndc(x, y), this.host.camera);
     return this.host.ground.intersect(ray.ray, this.host.camera.far);
@@ -148,14 +159,23 @@ export class AssetPanel {
       return null;
     }
     mesh.name = `asset:${asset.id}`;
-    this.host.world.add(mesh);
-    const target = at ?? this.inFront();
-    this.setWorldPosition(mesh, target);
-    this.snapToGround(mesh);
-    const p = { asset, mesh };
+    // the pivot at the bottom centre of the splats, whatever the file's origin
+    const box = mesh.getBoundingBox(true);
+    const c = box.getCenter(new THREE.Vector3());
+    mesh.position.set(-c.x, -box.min.y, -c.z);
+    const root = new THREE.Group();
+    root.name = `asset:${asset.id}`;
+    root.add(mesh);
+    this.host.world.add(root);
+    // upright: the asset's +Y along the viewer's +Y, which is the scene's up
+    this.host.world.updateMatrixWorld();
+    root.quaternion.copy(this.host.world.getWorldQuaternion(new THREE.Quaternion()).invert());
+    this.setWorldPosition(root, at ?? this.inFront());
+    const p = { asset, root, mesh };
     this.placed.push(p);
     this.select(p);
     this.host.onSplatsChanged();
+    this.host.onPlaced(mesh.getBoundingBox(true).applyMatrix4(mesh.matrixWorld));
     return mesh;
   }
 
@@ -166,8 +186,12 @@ export class AssetPanel {
   private inFront(): THREE.Vector3 {
     const cam = this.host.camera;
     cam.updateMatrixWorld();
-    const ray = new THREE.Raycaster();
+    const r = this.host.canvas.getBoundingClientRect();
     const far = this.host.placeDistance();
+    const ys = [0.55, 0.65, 0.75, 0.85];
+    const hits = this.host.surfaces(ys.map((f) => ({ x: r.left + r.width / 2, y: r.top + r.height * f })));
+    for (const h of hits) if (h && h.distanceTo(cam.position) <= far) return h;
+    const ray = new THREE.Raycaster();
     for (const y of [-0.1, -0.3, -0.5, -0.7, -0.85]) {
       ray.setFromCamera(new THREE.Vector2(0, y), cam);
       const hit = this.host.ground.intersect(ray.ray, far);
@@ -183,21 +207,21 @@ export class AssetPanel {
     obj.updateMatrixWorld();
   }
 
-  /** Move the object along the viewer's vertical so its lowest point rests on the ground under it. */
-  snapToGround(obj: SplatMesh): void {
-    obj.updateMatrixWorld();
-    const box = obj.getBoundingBox(true).applyMatrix4(obj.matrixWorld);
+  /** Move a placed asset along the viewer's vertical so its lowest point rests on the local ground under it. */
+  snapToGround(p: Placed): void {
+    p.root.updateMatrixWorld(true);
+    const box = p.mesh.getBoundingBox(true).applyMatrix4(p.mesh.matrixWorld);
     if (box.isEmpty()) return;
-    const wp = obj.getWorldPosition(new THREE.Vector3());
+    const wp = p.root.getWorldPosition(new THREE.Vector3());
     const c = box.getCenter(new THREE.Vector3());
     wp.y += this.host.ground.heightAt(c.x, c.z) - box.min.y;
-    this.setWorldPosition(obj, wp);
+    this.setWorldPosition(p.root, wp);
     this.host.onChange();
   }
 
   select(p: Placed | null): void {
     this.selected = p;
-    if (p) this.gizmo.attach(p.mesh);
+    if (p) this.gizmo.attach(p.root);
     else this.gizmo.detach();
     this.host.onChange();
   }
@@ -206,7 +230,7 @@ export class AssetPanel {
     const p = this.selected;
     if (!p) return;
     this.select(null);
-    p.mesh.removeFromParent();
+    p.root.removeFromParent();
     p.mesh.dispose();
     this.placed.splice(this.placed.indexOf(p), 1);
     this.host.onSplatsChanged();
@@ -215,11 +239,11 @@ export class AssetPanel {
   arrangement(): Arrangement {
     return {
       version: 1,
-      items: this.placed.map(({ asset, mesh }) => ({
+      items: this.placed.map(({ asset, root }) => ({
         assetId: asset.id,
-        position: mesh.position.toArray() as [number, number, number],
-        quaternion: mesh.quaternion.toArray() as [number, number, number, number],
-        scale: mesh.scale.toArray() as [number, number, number],
+        position: root.position.toArray() as [number, number, number],
+        quaternion: root.quaternion.toArray() as [number, number, number, number],
+        scale: root.scale.toArray() as [number, number, number],
       })),
     };
   }
@@ -237,11 +261,12 @@ export class AssetPanel {
     }
     for (const it of a.items) {
       const mesh = await this.place(it.assetId, null);
-      if (!mesh) continue;
-      mesh.position.fromArray(it.position);
-      mesh.quaternion.fromArray(it.quaternion);
-      mesh.scale.fromArray(it.scale);
-      mesh.updateMatrixWorld();
+      const root = mesh?.parent;
+      if (!root) continue;
+      root.position.fromArray(it.position);
+      root.quaternion.fromArray(it.quaternion);
+      root.scale.fromArray(it.scale);
+      root.updateMatrixWorld();
     }
     this.host.onChange();
   }

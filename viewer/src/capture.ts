@@ -18,6 +18,13 @@ export function cameraSpacing(cams: ViewerCamera[]): number {
   return diag > 0 ? diag : 1;
 }
 
+/** Median distance between consecutive capture cameras (scene units); 0 with fewer than two. */
+export function medianStep(cams: ViewerCamera[]): number {
+  const c = cams.map((k) => new THREE.Vector3().setFromMatrixPosition(localPose(k)));
+  const d = c.slice(1).map((p, i) => p.distanceTo(c[i]!)).filter((v) => v > 0).sort((a, b) => a - b);
+  return d.length ? d[d.length >> 1]! : 0;
+}
+
 /** Line vertices drawn per camera: 4 edges to the corners, 4 image edges, 2 for the up tick. */
 const VERTS_PER_CAMERA = 20;
 

@@ -30,12 +30,32 @@ function escape(): void {
   for (const n of ['edit', 'measure', 'settings'] as const) if (!$(`panel-${n}`).hidden) return togglePanel(n, false);
 }
 
+/** Fly speed factor (the speed control shows it, with the speed in scene units per second). */
+export function setSpeedFactor(f: number): void {
+  nav.factor = f;
+  const sel = $<HTMLSelectElement>('sel-speed');
+  if (![...sel.options].some((o) => Number(o.value) === f)) sel.add(new Option(`×${f}`, String(f)));
+  sel.value = String(f);
+  const unit = app.manifest?.frame?.scale === 'metric' ? 'm/s' : 'units/s';
+  sel.title = `Fly speed ${nav.speed.toPrecision(3)} ${unit} (+ / −)`;
+}
+
+function stepSpeed(d: number): void {
+  setSpeedFactor(Math.min(64, Math.max(1 / 64, nav.factor * (d > 0 ? 2 : 0.5))));
+}
+
 export function wireControls(): void {
   $('btn-reset').addEventListener('click', () => resetView(sceneBox()));
   $('btn-fly').addEventListener('click', () => {
     nav.setFly(!nav.fly);
     $('btn-fly').setAttribute('aria-pressed', String(nav.fly));
   });
+  const speed = $<HTMLSelectElement>('sel-speed');
+  speed.addEventListener('change', () => {
+    setSpeedFactor(Number(speed.value));
+    speed.blur();
+  });
+  setSpeedFactor(1);
   const frus = $<HTMLInputElement>('tgl-frustums');
   frus.addEventListener('change', () => {
     views.showFrustums = frus.checked;
@@ -80,6 +100,10 @@ export function wireControls(): void {
       KeyM: () => togglePanel('measure'),
       KeyZ: () => editPanel.undo(),
       KeyH: () => toggleHelp(),
+      Equal: () => stepSpeed(1),
+      NumpadAdd: () => stepSpeed(1),
+      Minus: () => stepSpeed(-1),
+      NumpadSubtract: () => stepSpeed(-1),
       Escape: escape,
     };
     const act = e.key === '?' ? () => toggleHelp() : actions[e.code];

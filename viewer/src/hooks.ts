@@ -1,10 +1,10 @@
 // window.__r2s: what tests and benchmarks drive and read (see viewer/README.md).
 import * as THREE from 'three';
 import type { Arrangement } from '../../src/viewer-server/protocol.js';
-import { app, camera, canvas, nextFrame, project, sceneToView, settle, stats, world } from './app.js';
+import { app, camera, canvas, nextFrame, project, sceneToView, settle, stats, viewToScene, world } from './app.js';
 import { errorMessages, warningMessages } from './ui.js';
 import { compare, jumpToCamera, leaveCapture, nav, resetView, toggleCompare, togglePlay, views } from './views.js';
-import { assets, editPanel, ground, measure, sceneBox, splatCount, state } from './main.js';
+import { assets, editPanel, ground, measure, sceneBox, splatCount, state, surfacesAt } from './main.js';
 import { screenshot, togglePanel } from './controls.js';
 import { helpOpen } from './help.js';
 import { assetObjects } from './asset-view.js';
@@ -204,6 +204,45 @@ export function installHooks(): void {
       nav.orbit.update();
     },
     pick: (x: number, y: number) => measure.pickAt(x, y)?.toArray() ?? null,
+    /** the rendered surface under a client pixel (scene frame), without picking it */
+    surfaceAt(x: number, y: number) {
+      const p = surfacesAt([{ x, y }])[0];
+      return p ? viewToScene(p).toArray() : null;
+    },
+    /** orbit point and camera position (scene frame) */
+    orbit() {
+      return { target: viewToScene(nav.orbit.target).toArray(), camera: viewToScene(camera.position).toArray() };
+    },
+    get flySpeed() {
+      return nav.speed;
+    },
+    /** the question the measure panel asks before overriding a metric frame, if any */
+    get measureQuestion() {
+      return measure.pending?.text ?? null;
+    },
+    answerQuestion: (yes: boolean) => measure.answer(yes),
+    fitGround: () => measure.fitGroundUnderView(),
+    get lastFitAngle() {
+      return measure.lastFitAngle;
+    },
+    /**
+     * Placed asset i in viewer coordinates (y is the scene's up): its pivot, the lowest point of
+     * its splats, and its own up (+Y) direction.
+     */
+    assetPose(i: number) {
+      const p = assets.placed[i];
+      if (!p) return null;
+      p.root.updateMatrixWorld(true);
+      let low = Infinity;
+      const v = new THREE.Vector3();
+      p.mesh.forEachSplat((_k, c) => {
+        low = Math.min(low, v.copy(c).applyMatrix4(p.mesh.matrixWorld).y);
+      });
+      const up = new THREE.Vector3(0, 1, 0).transformDirection(p.mesh.matrixWorld);
+      return { pivot: p.root.getWorldPosition(new THREE.Vector3()).toArray(), bottomY: low, up: up.toArray() };
+    },
+    /** a scene-frame point in viewer coordinates */
+    toView: (p: V3) => sceneToView(new THREE.Vector3(...p)).toArray(),
     /** picked measure points (scene frame) */
     get measurePoints() {
       return measure.points.map((p) => p.toArray());

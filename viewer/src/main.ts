@@ -9,19 +9,20 @@ import type { ViewerCameras, ViewerCatalog, ViewerManifest, ViewerPoints, Viewer
 import { app, camera, canvas, continuous, markDirty, params, renderer, renderFrame, scene, settle, stats, world, sceneToView } from './app.js';
 import { $, clearStatus, fetchJson, messageOf, setStatus, showError } from './ui.js';
 import { loadSplats, splatCountOf, splatsFromBytes } from './splats.js';
-import { CameraGraphics, cameraSpacing, localPose } from './capture.js';
+import { CameraGraphics, cameraSpacing, localPose, medianStep } from './capture.js';
 import { buildPointCloud } from './points.js';
 import { AssetPanel } from './assets.js';
 import { LocalGround } from './ground.js';
 import { EditableScene } from './edit.js';
 import { EditPanel } from './edit-panel.js';
-import { MeasurePanel } from './measure.js';
+import { MeasurePanel, UP_AGREE_DEG, type KnownFrame } from './measure.js';
+import { SurfaceProbe, pointAtDepth } from './depth.js';
 import { QualityPanel } from './quality.js';
 import { buildHelp } from './help.js';
 import { acceptDrops, fileFromUrl, type OpenedFile } from './open-file.js';
 import { addAssetLights, showAssetFiles } from './asset-view.js';
-import { compare, jumpToCamera, leaveCapture, nav, resetView, setCameras, stepPlayback, views } from './views.js';
-import { wireControls } from './controls.js';
+import { compare, jumpToCamera, leaveCapture, nav, resetView, setCameras, stepPlayback, surface, views } from './views.js';
+import { setSpeedFactor, wireControls } from './controls.js';
 import { installHooks } from './hooks.js';
 import { setupXR } from './xr.js';
 
@@ -43,6 +44,11 @@ export const assets = new AssetPanel({
   scene,
   world,
   ground,
+  surfaces: (at) => surfacesAt(at),
+  onPlaced: (box) => {
+    // nothing else to see (an asset library): look at what was placed
+    if (!state.sceneMesh) resetView(box);
+  },
   placeDistance: () => app.sceneScale * 0.5,
   setOrbitEnabled: (on) => (nav.orbit.enabled = on),
   onChange: () => markDirty(),
@@ -57,7 +63,31 @@ export const editPanel = new EditPanel({
   onEdited: () => updateSplatCount(),
 });
 
-export const measure = new MeasurePanel({ mesh: () => state.sceneMesh, onFrame: (f) => applyUserFrame(f) });
+const probe = new SurfaceProbe();
+
+/** Viewer-space points of the rendered scene surface at client pixels (null where none). */
+export function surfacesAt(at: Array<{ x: number; y: number }>): Array<THREE.Vector3 | null> {
+  const mesh = state.sceneMesh;
+  if (!mesh) return at.map(() => null);
+  const rect = canvas.getBoundingClientRect();
+  return probe.depths(mesh, camera, rect, at).map((d, i) => (d == null ? null : pointAtDepth(camera, rect, at[i]!.x, at[i]!.y, d)));
+}
+
+/** The metric frame the reconstruction came with (GPS or camera height), if any. */
+export function knownFrame(): KnownFrame | null {
+  const f = app.manifest?.frame;
+  if (f?.scale !== 'metric' || !app.manifest) return null;
+  return { what: f.method === 'gps' ? 'GPS (ENU)' : 'camera-height', up: new THREE.Vector3(...app.manifest.up).normalize() };
+}
+
+surface.centreDepth = () => {
+  const mesh = state.sceneMesh;
+  if (!mesh) return null;
+  const r = canvas.getBoundingClientRect();
+  return probe.depths(mesh, camera, r, [{ x: r.left + r.width / 2, y: r.top + r.height / 2 }], { radius: 12, step: 4 })[0] ?? null;
+};
+
+export const measure = new MeasurePanel({ surfaces: surfacesAt, known: knownFrame, onFrame: (f) => applyUserFrame(f) });
 
 export const quality = new QualityPanel({
   meshes: () => [state.sceneMesh, ...assets.placed.map((p) => p.mesh)].filter((m): m is SplatMesh => !!m),
@@ -133,9 +163,16 @@ export function updateGrid(): void {
 
 function frameLabel(): string {
   const f = app.manifest?.frame;
-  if (measure.frame.scale) return `metric (from measurement, ×${measure.frame.scale.factor.toPrecision(4)})`;
-  if (f?.scale === 'metric') return f.method === 'gps' ? 'metric (GPS, ENU up)' : `metric (camera height ${f.cameraHeight ?? '?'} m)`;
-  return 'arbitrary scale';
+  const known = knownFrame();
+  let label: string;
+  if (measure.frame.scale) label = `metric (from measurement, ×${measure.frame.scale.factor.toPrecision(4)}${known ? `, overriding ${known.what}` : ''})`;
+  else if (f?.scale === 'metric') label = f.method === 'gps' ? 'metric (GPS, ENU up)' : `metric (camera height ${f.cameraHeight ?? '?'} m)`;
+  else label = 'arbitrary scale';
+  if (measure.frame.up && known) {
+    const deg = THREE.MathUtils.radToDeg(new THREE.Vector3(...measure.frame.up).angleTo(known.up));
+    label = label.replace(', ENU up', '') + ` · up from the ground, ${deg.toFixed(1)}° from ${known.what} up${deg > UP_AGREE_DEG ? ' (disagrees)' : ''}`;
+  } else if (measure.frame.up) label += ' · up from the ground';
+  return label;
 }
 
 function applyUserFrame(f: ViewerUserFrame): void {
@@ -190,7 +227,9 @@ async function loadCameras(): Promise<void> {
   const cams = data.cameras;
   if (!cams.length) return setCameras([], null);
   app.sceneScale = cameraSpacing(cams);
-  nav.speed = app.sceneScale * 0.25;
+  // fly at about two capture steps a second (a walk's photo spacing is a stride or two)
+  const stepLen = medianStep(cams);
+  nav.setBaseSpeed(stepLen > 0 ? stepLen * 2 : app.sceneScale * 0.05);
   const g = new CameraGraphics(cams, app.sceneScale * 0.02);
   world.add(g.frustums, g.path);
   setCameras(cams, g);
@@ -241,7 +280,7 @@ async function main(): Promise<void> {
     if (mesh && !views.cams.length) {
       const box = mesh.getBoundingBox(true);
       app.sceneScale = Math.max(1e-3, box.getSize(new THREE.Vector3()).length());
-      nav.speed = app.sceneScale * 0.15;
+      nav.setBaseSpeed(app.sceneScale * 0.15);
     }
     if (mesh && !state.groundSource.length) groundFromSplats(mesh);
   } catch (e) {
@@ -260,6 +299,7 @@ async function main(): Promise<void> {
   }
   updateSplatCount();
   resetView(sceneBox());
+  setSpeedFactor(nav.factor);
 
   if (manifest.assetFiles) {
     addAssetLights(scene);

@@ -1,19 +1,34 @@
-// Measure and set scale, origin and up. Clicks pick surface points (depth from the splats: Spark's
-// splat raycast); two give a distance; typing the true length gives the scale factor. Three ground
-// points (or a plane fitted to the splats under the view) give up and origin. The result is an
-// `r2s.user-frame` file (src/io/user-frame.ts) the viewer downloads, with the command that puts it
-// in the workspace, where later stages (r2s extract) read it.
+// Measure and set scale, origin and up. Clicks pick surface points (the depth of the rendered
+// splats under the cursor, a median over a small window: depth.ts); two give a distance, drawn as
+// markers and a line; typing the true length gives the scale factor. Three ground points (or a
+// plane fitted to the surface under the view) give up and origin. On a frame that is already
+// metric (GPS or camera height) both ask before overriding it and say what changes — a fitted up
+// that disagrees with the known one by more than 5° says so. The result is an `r2s.user-frame`
+// file (src/io/user-frame.ts) the viewer downloads, with the command that puts it in the
+// workspace, where later stages (r2s extract) read it.
 import * as THREE from 'three';
-import type { SplatMesh } from '@sparkjsdev/spark';
 import type { ViewerUserFrame } from '../../src/viewer-server/protocol.js';
-import { app, camera, canvas, markDirty, ndcOf, viewToScene, world } from './app.js';
+import { app, camera, canvas, markDirty, viewToScene, world } from './app.js';
 import { $, downloadBytes, escapeHtml, showNote } from './ui.js';
 
 type V3 = [number, number, number];
 type Mode = 'measure' | 'ground';
 
+/** a fitted up further than this from a known (GPS / camera-height) up is called a disagreement */
+export const UP_AGREE_DEG = 5;
+
+export interface KnownFrame {
+  /** what made it metric, for messages: "GPS (ENU up)" */
+  what: string;
+  /** scene-frame unit up */
+  up: THREE.Vector3;
+}
+
 export interface MeasureHost {
-  mesh: () => SplatMesh | null;
+  /** viewer-space points of the rendered surface at client pixels (null where none) */
+  surfaces: (at: Array<{ x: number; y: number }>) => Array<THREE.Vector3 | null>;
+  /** the metric frame the reconstruction came with, if any */
+  known: () => KnownFrame | null;
   /** the frame changed (scale / up / origin): re-orient and relabel */
   onFrame: (f: ViewerUserFrame) => void;
 }
@@ -23,12 +38,20 @@ export class MeasurePanel {
   /** picked points, scene frame */
   points: THREE.Vector3[] = [];
   frame: ViewerUserFrame = { kind: 'r2s.user-frame', version: 1 };
-  private markers = new THREE.Group();
-  private line = new THREE.Line(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffee33, depthTest: false }));
+  /** angle (degrees) between the last fitted up and the known up; null without a known up */
+  lastFitAngle: number | null = null;
+  /** the question on screen (override a metric frame?), if any */
+  pending: { text: string; apply: () => void } | null = null;
+  // drawn after the splats (transparent, late render order) and over them (no depth test); the
+  // markers are screen-sized dots so they show at any scale
+  private markers = new THREE.Points(new THREE.BufferGeometry(), new THREE.PointsMaterial({ color: 0xffee33, size: 10, sizeAttenuation: false, depthTest: false, depthWrite: false, transparent: true }));
+  private line = new THREE.Line(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0xffee33, depthTest: false, depthWrite: false, transparent: true }));
 
   constructor(private host: MeasureHost) {
     this.markers.name = 'measure-markers';
-    this.line.renderOrder = 11;
+    this.line.name = 'measure-line';
+    this.markers.renderOrder = this.line.renderOrder = 1000;
+    this.markers.frustumCulled = this.line.frustumCulled = false;
     world.add(this.markers, this.line);
     let down: { x: number; y: number } | null = null;
     canvas.addEventListener('pointerdown', (e) => (down = { x: e.clientX, y: e.clientY }));
@@ -42,6 +65,23 @@ export class MeasurePanel {
     $('btn-fit-ground').addEventListener('click', () => this.fitGroundUnderView());
     $('btn-save-frame').addEventListener('click', () => this.save());
     $('btn-measure-clear').addEventListener('click', () => this.clear());
+    $('btn-confirm-yes').addEventListener('click', () => this.answer(true));
+    $('btn-confirm-no').addEventListener('click', () => this.answer(false));
+  }
+
+  private ask(text: string, apply: () => void): void {
+    this.pending = { text, apply };
+    $('measure-confirm-text').textContent = text;
+    $('measure-confirm').hidden = false;
+  }
+
+  /** Answer the question on screen: override the metric frame or keep it. */
+  answer(yes: boolean): void {
+    const p = this.pending;
+    this.pending = null;
+    $('measure-confirm').hidden = true;
+    if (p && yes) p.apply();
+    else if (p) $('measure-result').textContent = 'kept the frame the reconstruction came with';
   }
 
   get open(): boolean {
@@ -66,14 +106,10 @@ export class MeasurePanel {
     this.redraw();
   }
 
-  /** Surface point under a screen point (scene frame), from the splats; null when none. */
+  /** Surface point under a screen point (scene frame), from the rendered splats; null when none. */
   surfaceAt(x: number, y: number): THREE.Vector3 | null {
-    const mesh = this.host.mesh();
-    if (!mesh) return null;
-    const ray = new THREE.Raycaster();
-    ray.setFromCamera(ndcOf(x, y), camera);
-    const hits = ray.intersectObject(mesh, false);
-    return hits.length ? viewToScene(hits[0]!.point) : null;
+    const p = this.host.surfaces([{ x, y }])[0];
+    return p ? viewToScene(p) : null;
   }
 
   pickAt(x: number, y: number): THREE.Vector3 | null {
@@ -96,15 +132,11 @@ export class MeasurePanel {
   }
 
   private redraw(): void {
-    this.markers.clear();
-    const r = app.sceneScale * 0.004;
-    for (const p of this.points) {
-      const m = new THREE.Mesh(new THREE.SphereGeometry(r, 10, 6), new THREE.MeshBasicMaterial({ color: 0xffee33, depthTest: false }));
-      m.position.copy(p);
-      m.renderOrder = 11;
-      this.markers.add(m);
-    }
-    this.line.geometry.setFromPoints(this.points.length >= 2 ? [...this.points, ...(this.points.length === 3 ? [this.points[0]!] : [])] : []);
+    // new geometries: three's setFromPoints on a smaller existing buffer warns and draws nothing
+    this.markers.geometry.dispose();
+    this.markers.geometry = new THREE.BufferGeometry().setFromPoints(this.points);
+    this.line.geometry.dispose();
+    this.line.geometry = new THREE.BufferGeometry().setFromPoints(this.points.length >= 2 ? [...this.points, ...(this.points.length === 3 ? [this.points[0]!] : [])] : []);
     const d = this.distance;
     const f = this.frame.scale?.factor;
     if (d !== null) $('measure-result').textContent = f ? `${(d * f).toFixed(3)} m (${d.toPrecision(4)} scene units)` : `${d.toPrecision(4)} ${app.manifest?.frame?.scale === 'metric' ? 'm' : 'scene units'}`;
@@ -112,18 +144,31 @@ export class MeasurePanel {
     markDirty();
   }
 
-  /** The measured distance is `trueLength` metres: factor = metres per scene unit. */
-  setScale(trueLength: number): number | null {
+  /**
+   * The measured distance is `trueLength` metres: factor = metres per scene unit. On a frame that
+   * is metric already this asks first (the answer applies it); returns the factor, or null when
+   * nothing changed (yet).
+   */
+  setScale(trueLength: number, confirmed = false): number | null {
     const d = this.distance;
     if (d === null || !(d > 0) || !(trueLength > 0)) {
       $('measure-result').textContent = 'measure two points first, then type their true length in metres';
       return null;
     }
-    const [a, b] = this.points as [THREE.Vector3, THREE.Vector3];
-    this.frame = { ...this.frame, scale: { factor: trueLength / d, from: 'measured', distance: trueLength, points: [a.toArray() as V3, b.toArray() as V3] } };
-    this.host.onFrame(this.frame);
-    this.redraw();
-    return trueLength / d;
+    const [a, b] = this.points.map((p) => p.clone()) as [THREE.Vector3, THREE.Vector3];
+    const factor = trueLength / d;
+    const apply = () => {
+      this.frame = { ...this.frame, scale: { factor, from: 'measured', distance: trueLength, points: [a.toArray() as V3, b.toArray() as V3] } };
+      this.host.onFrame(this.frame);
+      this.redraw();
+    };
+    const known = this.host.known();
+    if (known && !confirmed && !this.frame.scale) {
+      this.ask(`This scene is already metric from ${known.what}: the two points are ${d.toFixed(3)} m apart. Setting ${trueLength} m rescales every length ×${factor.toPrecision(4)}. Override?`, apply);
+      return null;
+    }
+    apply();
+    return factor;
   }
 
   /**
@@ -131,7 +176,7 @@ export class MeasurePanel {
    * ground is picked from above; the current up only decides when the view is edge-on, since it
    * may be arbitrary, e.g. COLMAP's −y for a lone file); origin = their centroid.
    */
-  setGround(pts: THREE.Vector3[]): void {
+  setGround(pts: THREE.Vector3[], confirmed = false): void {
     const n = fitPlaneNormal(pts);
     if (!n) return;
     const c = pts.reduce((s, p) => s.add(p.clone()), new THREE.Vector3()).divideScalar(pts.length);
@@ -140,8 +185,19 @@ export class MeasurePanel {
     const toCam = viewToScene(camera.position).sub(c);
     const side = n.dot(toCam);
     if (Math.abs(side) > 1e-3 * toCam.length() ? side < 0 : n.dot(curUp) < 0) n.negate();
-    this.frame = { ...this.frame, up: n.toArray() as V3, origin: c.toArray() as V3 };
-    this.host.onFrame(this.frame);
+    const apply = () => {
+      this.frame = { ...this.frame, up: n.toArray() as V3, origin: c.toArray() as V3 };
+      this.host.onFrame(this.frame);
+    };
+    const known = this.host.known();
+    this.lastFitAngle = known ? THREE.MathUtils.radToDeg(n.angleTo(known.up)) : null;
+    if (known && !confirmed) {
+      const deg = this.lastFitAngle!;
+      const off = deg > UP_AGREE_DEG ? ` — they disagree by more than ${UP_AGREE_DEG}°: the ground here may slope, or the points missed it` : ' — they agree';
+      this.ask(`The fitted ground's up is ${deg.toFixed(1)}° from the ${known.what} up${off}. Override up and origin?`, apply);
+      return;
+    }
+    apply();
   }
 
   /**
@@ -152,19 +208,16 @@ export class MeasurePanel {
    */
   fitGroundUnderView(): boolean {
     const r = canvas.getBoundingClientRect();
-    const pts: THREE.Vector3[] = [];
-    for (let i = 0; i < 7; i++)
-      for (let j = 0; j < 4; j++) {
-        const p = this.surfaceAt(r.left + r.width * (0.2 + 0.1 * i), r.top + r.height * (0.6 + 0.09 * j));
-        if (p) pts.push(p);
-      }
+    const at: Array<{ x: number; y: number }> = [];
+    for (let i = 0; i < 7; i++) for (let j = 0; j < 4; j++) at.push({ x: r.left + r.width * (0.2 + 0.1 * i), y: r.top + r.height * (0.6 + 0.09 * j) });
+    const pts = this.host.surfaces(at).filter((p): p is THREE.Vector3 => !!p).map((p) => viewToScene(p));
     const inliers = pts.length >= 3 ? dominantPlane(pts) : [];
     if (inliers.length < 3) {
       $('measure-result').textContent = 'not enough surface under the view to fit the ground';
       return false;
     }
-    this.setGround(inliers);
     $('measure-result').textContent = `ground fitted to ${inliers.length} of ${pts.length} points`;
+    this.setGround(inliers);
     return true;
   }
 

@@ -1,6 +1,7 @@
 // Navigation: orbit (three's OrbitControls) and fly (WASD/QE to move, mouse to look). Fly mode
 // keeps OrbitControls for the mouse but pins its target just ahead of the camera, so dragging
-// turns the head instead of circling the scene.
+// turns the head instead of circling the scene. Fly speed = a base from the scene (two capture
+// steps a second) times the user's factor (the speed control, + and −).
 import * as THREE from 'three';
 import { OrbitControls } from 'three/addons/controls/OrbitControls.js';
 import { isTyping } from './ui.js';
@@ -16,8 +17,10 @@ const MOVE_KEYS: Record<string, [number, number, number]> = {
 export class Navigation {
   readonly orbit: OrbitControls;
   fly = false;
-  /** metres (scene units) per second */
-  speed = 1;
+  /** scene units per second at factor 1 */
+  baseSpeed = 1;
+  /** the user's speed factor */
+  factor = 1;
   private keys = new Set<string>();
   private orbitDistance = 1;
 
@@ -35,6 +38,15 @@ export class Navigation {
     });
     window.addEventListener('keyup', (e) => this.keys.delete(e.code));
     window.addEventListener('blur', () => this.keys.clear());
+  }
+
+  /** scene units per second */
+  get speed(): number {
+    return this.baseSpeed * this.factor;
+  }
+
+  setBaseSpeed(v: number): void {
+    this.baseSpeed = v > 0 && Number.isFinite(v) ? v : 1;
   }
 
   /** Hold `code` for one frame of `dt` seconds (for tests). */

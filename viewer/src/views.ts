@@ -4,7 +4,7 @@
 // ◀/▶ step from the capture camera nearest to the view.
 import * as THREE from 'three';
 import type { ViewerCamera } from '../../src/viewer-server/protocol.js';
-import { app, camera, canvas, markDirty, world, sceneToView } from './app.js';
+import { camera, canvas, markDirty, world, sceneToView } from './app.js';
 import { applyCapturePose, CameraGraphics, interpolatePose, localPose, releaseCaptureProjection } from './capture.js';
 import { Compare } from './compare.js';
 import { Navigation } from './nav.js';
@@ -21,6 +21,19 @@ export const views = {
   /** what the Cameras toggle asks for; frustums are also hidden at a capture camera */
   showFrustums: false,
 };
+
+/**
+ * Depth (viewer units) of the rendered surface under the screen centre, or null; main.ts sets it.
+ * The orbit point goes there, so a drag turns about what is in view, not about a point half the
+ * capture path ahead.
+ */
+export const surface = { centreDepth: (): number | null => null };
+
+/** Orbit about the surface under the centre of the view (else a short way ahead). */
+export function retargetToSurface(): void {
+  const d = surface.centreDepth();
+  nav.retarget(d ?? nav.speed * 2);
+}
 
 export const nav = new Navigation(camera, canvas, () => leaveCapture(), () => markDirty());
 export const compare = new Compare(() => markDirty());
@@ -60,7 +73,7 @@ export function jumpToCamera(i: number): void {
   views.atCapture = i;
   views.graphics?.hide(i);
   applyCapturePose(camera, world, cam, canvas.clientWidth || window.innerWidth, canvas.clientHeight || window.innerHeight);
-  nav.retarget(app.sceneScale * 0.5);
+  retargetToSurface();
   syncSelect('');
   $('camera-label').textContent = `camera ${i + 1}/${views.cams.length}: ${cam.name}`;
   // the photo must follow the camera
@@ -120,6 +133,8 @@ function stopPlayback(): void {
   if (!views.playback) return;
   views.playback = null;
   $('btn-play').textContent = 'Play path';
+  // a stopped path no longer says it is playing
+  syncSelect(views.atCapture === null ? '— free view —' : '');
 }
 
 export function togglePlay(): void {
@@ -154,7 +169,7 @@ export function stepPlayback(dt: number): void {
   }
   interpolatePose(world, views.cams[pb.from]!, views.cams[pb.from + 1]!, pb.t, camera);
   $('camera-label').textContent = `path ${pb.from + 1}→${pb.from + 2}/${n}`;
-  nav.retarget(app.sceneScale * 0.5);
+  nav.retarget(nav.speed * 2);
 }
 
 export async function toggleCompare(): Promise<void> {

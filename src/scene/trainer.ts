@@ -20,7 +20,7 @@ import type { LossResult } from './train/image-loss.js';
 import { expLr, scaledSchedule, shDegreeAt, type StepSchedule } from './train/schedule.js';
 import { GradStats } from './train/densify.js';
 import { PhotometricModel, applyPhotometric, radius2 } from './photometric.js';
-import { initFromPoints, randomPoints } from './gaussians.js';
+import { cloneGaussians, initFromPoints, randomPoints } from './gaussians.js';
 import type { TrainData } from './dataset.js';
 import { Rng } from '../util/rng.js';
 import { warn } from '../util/log.js';
@@ -35,6 +35,8 @@ import type { RunIdentity } from './train/run-identity.js';
 import type { TrainStepImpl } from './train/step.js';
 import { CpuStep } from './train/cpu-step.js';
 import { ResidentStep } from './train/resident-step.js';
+import { LOCKSTEP_TOLERANCE, compareLockstep, type LockstepReport, type LockstepSide, type LockstepTolerance } from './train/lockstep.js';
+import { PARAM_GROUPS, type ParamGroup } from './train/param-groups.js';
 
 export { defaultTrainOptions, type TrainOptions, type StepInfo, CameraRefiner };
 
@@ -141,8 +143,74 @@ export class Trainer {
     await this.residentStep?.sync(this);
   }
 
-  /** One optimisation step. */
+  /**
+   * One optimisation step. On the resident path, every `residentCheckEvery` steps the step is a
+   * lockstep check (lockstepStep); a disagreement hands training to the CPU-array path, continuing
+   * from the CPU-array side's state, with one line naming the stage.
+   */
   async trainStep(): Promise<StepInfo> {
+    const every = this.opts.residentCheckEvery;
+    if (every > 0 && (this.step + 1) % every === 0 && this.stepImpl() instanceof ResidentStep) {
+      const { info, report, cpuState } = await this.lockstep(LOCKSTEP_TOLERANCE, true);
+      if (report.disagree && cpuState) {
+        warn(`train: at step ${report.step} the GPU-resident step disagreed with the CPU-array path in ${report.disagree}; training continues on the CPU-array path (same result, slower)`);
+        this.residentStep?.dispose();
+        this.residentStep = null;
+        this.residentFailed = true;
+        this.restore(cpuState);
+      }
+      return info;
+    }
+    return this.stepOnce();
+  }
+
+  /**
+   * One step on the resident path and, from the same state, on the CPU-array path (a shadow
+   * trainer restored from this one's checkpoint bytes); the report compares them stage by stage
+   * (train/lockstep.ts). Training goes on from the resident step. Needs the resident path.
+   */
+  async lockstepStep(tol: LockstepTolerance = LOCKSTEP_TOLERANCE): Promise<{ info: StepInfo; report: LockstepReport }> {
+    const { info, report } = await this.lockstep(tol, false);
+    return { info, report };
+  }
+
+  private async lockstep(tol: LockstepTolerance, keepCpuState: boolean): Promise<{ info: StepInfo; report: LockstepReport; cpuState: Uint8Array | null }> {
+    const impl = this.stepImpl();
+    if (!(impl instanceof ResidentStep)) throw new Error('Trainer.lockstepStep: the GPU-resident path is not in use');
+    await this.sync();
+    const bytes = this.serialize();
+    const shadow = new Trainer(this.data, this.backend, { ...this.opts, resident: false, residentCheckEvery: 0 }, cloneGaussians(this.params));
+    shadow.identity = this.identity;
+    shadow.restore(bytes);
+    try {
+      impl.checkNext();
+      const info = await this.stepOnce();
+      if (impl.mismatch) {
+        const report: LockstepReport = { step: this.step, view: info.view, stages: [], disagree: impl.mismatch };
+        await shadow.stepOnce();
+        return { info, report, cpuState: keepCpuState ? shadow.serialize() : null };
+      }
+      const last = impl.checkedStep();
+      await this.sync();
+      const res = this.lockstepSide(last.loss, last.lossGradient);
+      await shadow.stepOnce();
+      const cpu = shadow.lockstepSide(shadow.lastLoss?.loss ?? NaN, shadow.lastLoss?.grad ?? new Float32Array(0));
+      const report = compareLockstep(this.step, info.view, res, cpu, tol);
+      return { info, report, cpuState: keepCpuState && report.disagree ? shadow.serialize() : null };
+    } finally {
+      shadow.dispose();
+    }
+  }
+
+  private lockstepSide(loss: number, lossGradient: Float32Array): LockstepSide {
+    const moments = {} as Record<ParamGroup, { m: Float32Array; v: Float32Array }>;
+    for (const k of PARAM_GROUPS) moments[k] = { m: this.adam[k].m, v: this.adam[k].v };
+    const ph = this.photometric;
+    const photometric = ph ? Float32Array.from([...ph.ev, ...ph.wb, ...ph.vig, ...ph.resp]) : null;
+    return { loss, lossGradient, params: this.params, moments, photometric };
+  }
+
+  private async stepOnce(): Promise<StepInfo> {
     const o = this.opts;
     const vi = this.nextView();
     const view = this.data.views[vi]!;

@@ -21,6 +21,7 @@
  */
 import type { GpuRasterizer, GaussianBuffers, GpuForwardResult, GpuGradients } from '../../gpu/raster/rasterizer.js';
 import { COPY_DST, COPY_SRC, STORAGE, readF32, upload } from '../../gpu/buffers.js';
+import { inErrorScopes } from '../../gpu/pass-errors.js';
 import { GpuImageLoss } from '../../gpu/loss/image-loss.js';
 import { AdamGroupUniform, GpuAdam } from '../../gpu/optim/adam.js';
 import { GpuGradStats } from '../../gpu/optim/accumulate.js';
@@ -65,6 +66,11 @@ export interface ResidentPhotometricStep {
 export interface ResidentStepOptions {
   /** add this view's screen-space gradient norms to the densification statistics (default true) */
   accumulateStats?: boolean;
+  /**
+   * wrap each of the step's passes (forward, loss, backward, update) in WebGPU error scopes and
+   * throw a GpuPassError naming the first pass that raised one (checks and tests; costs a wait)
+   */
+  errorScopes?: boolean;
   /** apply (and train) the photometric model between forward and loss; needs create(…, model) or setPhotometric() */
   photometric?: ResidentPhotometricStep;
 }
@@ -81,6 +87,7 @@ interface GroupState {
 
 const f32 = 4;
 const USAGE = STORAGE | COPY_SRC | COPY_DST;
+
 
 export class GpuResidentTrainState {
   /** the parameters, in the rasterizer's GaussianBuffers layout */
@@ -224,7 +231,8 @@ export class GpuResidentTrainState {
     const tgt = this.target(viewKey, target, P * 3);
     const ph = opts.photometric;
     if (ph && !this.photometric) throw new Error('GpuResidentTrainState.step: photometric options given but no photometric model (create(…, model) or setPhotometric())');
-    const fwd = await this.raster.forward(this.scene, cam, { ...rasterOpts, tileSize: 16 });
+    const scopes = opts.errorScopes ?? false;
+    const fwd = await inErrorScopes(d, 'forward', scopes, () => this.raster.forward(this.scene, cam, { ...rasterOpts, tileSize: 16 }));
     this.lastVisible = fwd.visible;
     this.lastForward = fwd;
     this.lastPixels = P;
@@ -236,34 +244,39 @@ export class GpuResidentTrainState {
     };
     this.dRgb = grow(this.dRgb, 'res-drgb');
     const phView = ph ? { image: ph.image, camera: ph.camera, width: W, height: H, cx: ph.cx ?? cam.cx, cy: ph.cy ?? cam.cy } : null;
-    let enc = d.createCommandEncoder({ label: 'resident-loss' });
-    let pass = enc.beginComputePass();
-    if (phView) {
-      this.phOut = grow(this.phOut, 'res-ph-out');
-      this.dPred = grow(this.dPred, 'res-dpred');
-      this.photometric!.encodeForward(pass, phView, fwd.rgb, this.phOut);
-      this.lossK.encode(pass, this.phOut, tgt, this.dPred, W, H, lambdaDssim);
-      this.photometric!.encodeBackward(pass, phView, fwd.rgb, this.dPred, this.dRgb);
-    } else {
-      this.lossK.encode(pass, fwd.rgb, tgt, this.dRgb, W, H, lambdaDssim);
-    }
-    pass.end();
-    d.queue.submit([enc.finish()]);
-    const g = this.raster.backward(fwd, this.dRgb);
+    const dRgb = this.dRgb;
+    await inErrorScopes(d, 'loss', scopes, () => {
+      const enc = d.createCommandEncoder({ label: 'resident-loss' });
+      const pass = enc.beginComputePass();
+      if (phView) {
+        this.phOut = grow(this.phOut, 'res-ph-out');
+        this.dPred = grow(this.dPred, 'res-dpred');
+        this.photometric!.encodeForward(pass, phView, fwd.rgb, this.phOut);
+        this.lossK.encode(pass, this.phOut, tgt, this.dPred, W, H, lambdaDssim);
+        this.photometric!.encodeBackward(pass, phView, fwd.rgb, this.dPred, dRgb);
+      } else {
+        this.lossK.encode(pass, fwd.rgb, tgt, dRgb, W, H, lambdaDssim);
+      }
+      pass.end();
+      d.queue.submit([enc.finish()]);
+    });
+    const g = await inErrorScopes(d, 'backward', scopes, () => this.raster.backward(fwd, dRgb));
     this.lastGradients = g;
     const n = this.scene.count;
-    enc = d.createCommandEncoder({ label: 'resident-update' });
-    pass = enc.beginComputePass();
-    for (const k of PARAM_GROUPS) {
-      const s = this.groups[k];
-      s.t++;
-      s.u.write(n * PARAM_ROW[k], { lr: lrs[k], beta1: s.beta1, beta2: s.beta2, eps: s.eps, t: s.t });
-      this.adamK.encode(pass, s.u, { param: this.scene[k], m: s.m, v: s.v, grad: g[k] }, n * PARAM_ROW[k]);
-    }
-    if (opts.accumulateStats ?? true) this.statsK.encode(pass, { gradNorm: g.means2dGradNorm, sum: this.statSum, count: this.statCount }, n, W, H);
-    if (ph && phView) this.photometric!.encodeStep(pass, phView, ph);
-    pass.end();
-    d.queue.submit([enc.finish()]);
+    await inErrorScopes(d, 'update (Adam, statistics)', scopes, () => {
+      const enc = d.createCommandEncoder({ label: 'resident-update' });
+      const pass = enc.beginComputePass();
+      for (const k of PARAM_GROUPS) {
+        const s = this.groups[k];
+        s.t++;
+        s.u.write(n * PARAM_ROW[k], { lr: lrs[k], beta1: s.beta1, beta2: s.beta2, eps: s.eps, t: s.t });
+        this.adamK.encode(pass, s.u, { param: this.scene[k], m: s.m, v: s.v, grad: g[k] }, n * PARAM_ROW[k]);
+      }
+      if (opts.accumulateStats ?? true) this.statsK.encode(pass, { gradNorm: g.means2dGradNorm, sum: this.statSum, count: this.statCount }, n, W, H);
+      if (ph && phView) this.photometric!.encodeStep(pass, phView, ph);
+      pass.end();
+      d.queue.submit([enc.finish()]);
+    });
     this.stepped = true;
   }
 
@@ -279,6 +292,13 @@ export class GpuResidentTrainState {
   async lastPrediction(): Promise<Float32Array> {
     const buf = this.lastPhotometric ? this.phOut : this.lastForward?.rgb;
     if (!this.stepped || !buf) throw new Error('GpuResidentTrainState.lastPrediction(): no step since create()/replace()');
+    return readF32(this.device, buf, this.lastPixels * 3);
+  }
+
+  /** ∂loss/∂(the image the loss saw) of the last step, read back H×W×3 (lockstep checks). */
+  async lossInputGradient(): Promise<Float32Array> {
+    const buf = this.lastPhotometric ? this.dPred : this.dRgb;
+    if (!this.stepped || !buf) throw new Error('GpuResidentTrainState.lossInputGradient(): no step since create()/replace()');
     return readF32(this.device, buf, this.lastPixels * 3);
   }
 

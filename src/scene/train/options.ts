@@ -47,6 +47,12 @@ export interface TrainOptions {
   resident: boolean;
   /** resident path: read the loss back every this many steps (StepInfo holds the latest). 10 */
   lossEvery: number;
+  /**
+   * resident path: every this many steps, one step is also computed on the CPU-array path from
+   * the same state and compared stage by stage (train/lockstep.ts); a disagreement hands training
+   * to the CPU-array path with one line naming the stage. 0 = never. 1000
+   */
+  residentCheckEvery: number;
 }
 
 export const defaultTrainOptions: TrainOptions = {
@@ -70,13 +76,14 @@ export const defaultTrainOptions: TrainOptions = {
   camera: defaultCameraRefineOptions,
   resident: true,
   lossEvery: 10,
+  residentCheckEvery: 1000,
 };
 
 /**
  * Options that only choose how a result is computed, not which result: left out of a run's
  * identity (a checkpoint of the resident path restores the CPU path exactly, and vice versa).
  */
-export const HOW_NOT_WHAT: readonly (keyof TrainOptions)[] = ['resident', 'lossEvery'];
+export const HOW_NOT_WHAT: readonly (keyof TrainOptions)[] = ['resident', 'lossEvery', 'residentCheckEvery'];
 
 export interface StepInfo {
   step: number;

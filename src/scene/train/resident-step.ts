@@ -10,12 +10,15 @@ import { expLr } from './schedule.js';
 import { PARAM_GROUP_TABLE, type ParamGroup } from './param-groups.js';
 import { psnrOf, type StepHost, type StepInput, type StepOutput, type TrainStepImpl } from './step.js';
 import { photoLossAndGrad } from './image-loss.js';
+import { GpuPassError } from '../../gpu/pass-errors.js';
 
 /**
  * Steps at the start whose GPU loss is checked against the same loss recomputed on the CPU from
- * the step's own read-back prediction. On an NVIDIA H200 (Dawn, Vulkan) the resident loss stayed
- * at its first value while the CPU-array path learned (bench/device/resident-check.ts looks for
- * the stage); a mismatch here sends training to the CPU-array path instead of to garbage.
+ * the step's own read-back prediction, with every pass inside WebGPU error scopes (a rejected
+ * command buffer does nothing, silently: an error names its pass here). On an NVIDIA H200 (Dawn,
+ * Vulkan) the resident loss stayed at its first value while the CPU-array path learned; a
+ * mismatch here sends training to the CPU-array path instead of to garbage. Later steps are
+ * checked stage by stage every `residentCheckEvery` steps (Trainer.lockstepStep, lockstep.ts).
  */
 const SELF_CHECK_STEPS = 3;
 const SELF_CHECK_TOLERANCE = 1e-3;
@@ -28,6 +31,17 @@ export class ResidentStep implements TrainStepImpl {
   private checksLeft = SELF_CHECK_STEPS;
   /** set when the self-check failed: the trainer then drops this path (its GPU state is discarded) */
   mismatch: string | null = null;
+  /** run the next step inside error scopes and keep its loss and ∂loss/∂prediction (lockstep checks) */
+  scopesNext = false;
+  private readoutNext = false;
+  private readout: { loss: number; lossGradient: Float32Array } | null = null;
+
+  /** Ask the next step to run inside error scopes and keep its loss readout (lockstep checks). */
+  checkNext(): void {
+    this.scopesNext = true;
+    this.readoutNext = true;
+    this.readout = null;
+  }
 
   constructor(private readonly raster: GpuRasterizer) {}
 
@@ -39,11 +53,26 @@ export class ResidentStep implements TrainStepImpl {
     }
     const res = this.state;
     const lrs = Object.fromEntries(PARAM_GROUP_TABLE.map((g) => [g.name, frozen && g.positional ? 0 : h.adam[g.name].lr])) as Record<ParamGroup, number>;
-    await res.step(vi, view.target, cam, raster, lrs, o.lambdaDssim, {
-      accumulateStats: densifying && h.strategy.accumulatesStats(h.step),
-      photometric: h.photometric ? { image: vi, camera: view.camIdx, lrScale: expLr(h.step, 1, 0.01, o.iterations), cx: view.cx, cy: view.cy } : undefined,
-    });
+    const checking = this.checksLeft > 0 || this.scopesNext;
+    this.scopesNext = false;
+    try {
+      await res.step(vi, view.target, cam, raster, lrs, o.lambdaDssim, {
+        accumulateStats: densifying && h.strategy.accumulatesStats(h.step),
+        photometric: h.photometric ? { image: vi, camera: view.camIdx, lrScale: expLr(h.step, 1, 0.01, o.iterations), cx: view.cx, cy: view.cy } : undefined,
+        errorScopes: checking || process.env.R2S_GPU_STRICT === '1',
+      });
+    } catch (e) {
+      if (!(e instanceof GpuPassError)) throw e;
+      this.mismatch = `step ${h.step + 1}: ${e.message}`;
+      this.ahead = false; // nothing of this state may reach the CPU arrays
+      return { loss: NaN, psnr: this.lossCache.psnr, grads: null };
+    }
     this.ahead = true;
+    if (this.readoutNext) {
+      this.readoutNext = false;
+      const [l, g] = await Promise.all([res.loss(), res.lossInputGradient()]);
+      this.readout = { loss: l.loss, lossGradient: g };
+    }
     if (this.checksLeft > 0) {
       this.checksLeft--;
       const l = await res.loss();
@@ -62,6 +91,12 @@ export class ResidentStep implements TrainStepImpl {
       this.lossCache = { loss: l.loss, psnr: psnrOf(l.mse) };
     }
     return { ...this.lossCache, grads: null };
+  }
+
+  /** The loss and ∂loss/∂prediction of the step after checkNext(), read back right after it. */
+  checkedStep(): { loss: number; lossGradient: Float32Array } {
+    if (!this.readout) throw new Error('ResidentStep.checkedStep(): no checked step (call checkNext() before the step)');
+    return this.readout;
   }
 
   async sync(h: StepHost): Promise<void> {

@@ -46,7 +46,7 @@ function hashTrainInputs(data: TrainData): string {
 const TRAIN_OPTION_KEYS: Record<keyof TrainOptions, true> = {
   iterations: true, seed: true, maxShDegree: true, photometric: true, refineCameras: true, strategy: true, maxGaussians: true,
   densify: true, background: true, lambdaDssim: true, lrs: true, randomInitCount: true, antialiased: true, refineFocal: true,
-  cameraRefineEvery: true, cameraRefineStart: true, cameraWarmup: true, camera: true, resident: true, lossEvery: true,
+  cameraRefineEvery: true, cameraRefineStart: true, cameraWarmup: true, camera: true, resident: true, lossEvery: true, residentCheckEvery: true,
 };
 
 export function runIdentity(data: TrainData, o: TrainOptions, inputsHash = hashTrainInputs(data)): RunIdentity {

@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { confinedPath } from '../util/confine.js';
 
 function isFile(p: string): boolean {
   try {
@@ -40,7 +41,7 @@ export function findColmapImages(modelDir: string, names: string[], imagesDir?: 
     const found = new Map<string, string>();
     const missing: string[] = [];
     for (const n of names) {
-      const p = path.join(dir, n);
+      const p = confinedPath(dir, n, { file: modelDir });
       if (isFile(p)) found.set(n, p);
       else missing.push(n);
     }

@@ -16,6 +16,7 @@ import { matVec3 } from '../geometry/rotation.js';
 import type { Priors, ImagePrior } from '../ingest/priors.js';
 import { replaceDirAtomic, writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
+import { confinedPath } from '../util/confine.js';
 import { info, warn } from '../util/log.js';
 import { Progress } from '../util/progress.js';
 import { findColmapImages, findTransformsImage, missingImagesError } from './find-images.js';
@@ -224,7 +225,7 @@ async function copyImages(dir: string, files: Map<string, string>, silent?: bool
   const bar = new Progress('import: copying images', files.size, { silent });
   await replaceDirAtomic(dir, async (tmp) => {
     for (const [name, src] of [...files.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
-      const dst = path.join(tmp, name);
+      const dst = confinedPath(tmp, name, { file: src });
       await fs.mkdir(path.dirname(dst), { recursive: true });
       // a reflink where the file system has them, a plain copy otherwise; never a hard link,
       // which would let a later in-place edit reach the source dataset

@@ -3,8 +3,13 @@
  * Everything is built in temporary folders and swapped in only when the whole input went through,
  * so a bad input never damages an earlier ingest. A library function on paths; the `ingest` stage
  * (src/stages/ingest.ts) maps a workspace onto them.
+ *
+ * An input is never written: ingesting from the folder ingest replaces (the workspace's own
+ * images/ or masks/, or a folder inside them) is refused before anything runs, with the fix
+ * (move the photos out). Working on a copy instead would still replace the user's originals in
+ * that folder by their downscaled, re-encoded versions — the data loss this check exists to stop.
  */
-import { promises as fs, statSync, accessSync, constants as fsc, existsSync } from 'node:fs';
+import { promises as fs, statSync, accessSync, constants as fsc, existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { replaceDirAtomic, writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
@@ -87,8 +92,44 @@ export async function checkIngestInput(input: string, o: { fps?: number; masks?:
   return { kind, fps: kind === 'video' ? (o.fps ?? DEFAULT_FPS) : undefined };
 }
 
+/** `p` with symbolic links resolved as far as it exists (the rest appended). */
+function realish(p: string): string {
+  const abs = path.resolve(p);
+  try {
+    return realpathSync(abs);
+  } catch {
+    const parent = path.dirname(abs);
+    return parent === abs ? abs : path.join(realish(parent), path.basename(abs));
+  }
+}
+
+/** Whether `inner` is `outer` or lies inside it (after resolving links). */
+function within(inner: string, outer: string): boolean {
+  const rel = path.relative(realish(outer), realish(inner));
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/**
+ * Refuse an ingest that would replace its own input: photos (or a video, or masks) inside the
+ * images/ or masks/ folder that ingest swaps out. One line naming the folder and the fix.
+ */
+export function refuseOwnOutput(input: string, masks: string | undefined, out: Pick<IngestPaths, 'imagesDir' | 'masksDir'>): void {
+  for (const [what, src] of [['input', input], ['--masks', masks]] as const) {
+    if (!src) continue;
+    for (const dir of [out.imagesDir, out.masksDir]) {
+      if (!within(src, dir)) continue;
+      const other = path.join(path.dirname(dir), what === 'input' ? 'photos' : 'masks-in');
+      throw new UserError(`${src}: ${what === 'input' ? 'the input' : 'the masks folder'} is inside ${dir}, the folder ingest replaces — its files would be overwritten`, {
+        file: src,
+        fix: `move them out first (e.g. mv ${dir} ${other}) and ingest from there, or use another workspace (-w)`,
+      });
+    }
+  }
+}
+
 /** Run the ingest into `out`; returns the priors written. */
 export async function ingestInto(o: IngestInput, out: IngestPaths): Promise<Priors> {
+  refuseOwnOutput(o.input, o.masks, out);
   let priors: Priors | undefined;
   await replaceDirAtomic(out.imagesDir, async (tmpImages) => {
     const opts = { maxSize: o.maxSize, silent: o.silent };

@@ -1,6 +1,7 @@
 /**
  * Optional per-image masks (white = use, black = ignore), matched to images by file stem, turned
- * into single-channel PNGs at the stored image size in workspace/masks/<image name>.png.
+ * into single-channel PNGs at the stored image size in workspace/masks/<image name>.png. A mask of
+ * another aspect ratio than its image (beyond 1 %) is refused, not stretched.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -40,12 +41,22 @@ export async function ingestMasks(masksDir: string, images: ImagePrior[], outDir
     const outName = im.name + '.png';
     try {
       const meta = await sharp(src).metadata();
+      // a mask of another shape would be stretched onto the photo: refused, as extract refuses it
+      const turned = (meta.orientation ?? 1) >= 5;
+      const mw = turned ? meta.height : meta.width, mh = turned ? meta.width : meta.height;
+      if (mw && mh && Math.abs((mw / mh) / (im.width / im.height) - 1) > 0.01) {
+        throw new UserError(`${src}: mask is ${mw}×${mh}, another aspect ratio than its image ${im.name} (${im.width}×${im.height}): it would be stretched`, {
+          file: src,
+          fix: `make the mask the photo's size (or its aspect ratio), e.g. ${im.width}×${im.height}`,
+        });
+      }
       let img = sharp(src, { failOn: 'truncated' }).rotate();
       // An RGBA cut-out carries the mask in its alpha; otherwise the grey level is the mask.
       img = (meta.hasAlpha ? img.extractChannel('alpha') : img.greyscale()).toColourspace('b-w');
       const data = await img.resize({ width: im.width, height: im.height, fit: 'fill', kernel: 'nearest' }).png().toBuffer();
       await fs.writeFile(path.join(outDir, outName), data);
     } catch (e) {
+      if (e instanceof UserError) throw e;
       throw new UserError(`${src}: not a readable mask image (${(e as Error).message.split('\n')[0]})`, { file: src, fix: 'replace or remove this mask' });
     }
     im.mask = outName;

@@ -1,6 +1,11 @@
 /**
  * A folder of photos → oriented (and optionally downscaled) copies in the images folder being
  * built, with one ImagePrior each. GPS becomes local ENU metres about the first geotagged photo.
+ *
+ * File names are read as bytes: a name that is not valid UTF-8, or holds a control character
+ * (a newline would split sfm's images.txt line) or leading/trailing spaces (COLMAP trims them), is
+ * read by its bytes and stored under a cleaned name, with one warning line; priors.json keeps the
+ * source. Photos in formats r2s does not read (HEIC, RAW, GIF …) are listed as dropped.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -15,7 +20,7 @@ import { cameraKey, focalPrior } from './focal.js';
 import type { DroppedInput, ImagePrior, Priors } from './priors.js';
 
 /** Photo formats people will have in a capture folder that sharp's prebuilt binaries cannot decode. */
-const UNSUPPORTED_PHOTO_EXTS = ['.heic', '.heif', '.bmp', '.cr2', '.cr3', '.nef', '.arw', '.dng', '.raf', '.orf', '.rw2'];
+const UNSUPPORTED_PHOTO_EXTS = ['.heic', '.heif', '.bmp', '.cr2', '.cr3', '.nef', '.arw', '.dng', '.raf', '.orf', '.rw2', '.gif', '.avif', '.jxl'];
 
 export interface PhotosResult {
   images: ImagePrior[];
@@ -32,6 +37,8 @@ export interface SkippedLink {
 
 export interface PhotoListing {
   photos: string[];
+  /** names (as listed, lossy) whose bytes are not valid UTF-8 → their raw bytes, to open them */
+  rawNames: Map<string, Buffer>;
   others: string[];
   /** folders directly inside (not read: ingest reads one folder) */
   subfolders: string[];
@@ -41,9 +48,9 @@ export interface PhotoListing {
 
 /** Image files directly inside `dir`, in natural order (2.jpg before 10.jpg). */
 export async function listPhotos(dir: string): Promise<PhotoListing> {
-  let entries: import('node:fs').Dirent[];
+  let entries: import('node:fs').Dirent<Buffer>[];
   try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
+    entries = await fs.readdir(dir, { withFileTypes: true, encoding: 'buffer' });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR') throw new UserError(`${dir}: not a folder`, { file: dir, fix: 'pass a folder of photos or a video file' });
@@ -53,23 +60,47 @@ export async function listPhotos(dir: string): Promise<PhotoListing> {
   const others: string[] = [];
   const subfolders: string[] = [];
   const links: SkippedLink[] = [];
+  const rawNames = new Map<string, Buffer>();
   for (const ent of entries) {
-    if (ent.name.startsWith('.')) continue;
-    if (ent.isFile() && isImageFile(ent.name)) photos.push(ent.name);
-    else if (ent.isFile()) others.push(ent.name);
-    else if (ent.isDirectory()) subfolders.push(ent.name);
-    else if (ent.isSymbolicLink()) links.push({ name: ent.name, kind: await linkKind(dir, ent.name) });
+    const raw = ent.name;
+    let name = raw.toString('utf8');
+    if (!Buffer.from(name, 'utf8').equals(raw)) {
+      // not UTF-8: a lossy, unique label; the bytes open the file
+      for (let k = 2; rawNames.has(name); k++) name = `${raw.toString('utf8')}~${k}`;
+      rawNames.set(name, raw);
+    }
+    if (name.startsWith('.')) continue;
+    if (ent.isFile() && isImageFile(name)) photos.push(name);
+    else if (ent.isFile()) others.push(name);
+    else if (ent.isDirectory()) subfolders.push(name);
+    else if (ent.isSymbolicLink()) links.push({ name, kind: await linkKind(dir, name, rawNames.get(name)) });
   }
   const byName = (a: string, b: string) => a.localeCompare(b, 'en', { numeric: true });
-  return { photos: photos.sort(byName), others: others.sort(byName), subfolders: subfolders.sort(byName), links: links.sort((a, b) => byName(a.name, b.name)) };
+  return { photos: photos.sort(byName), rawNames, others: others.sort(byName), subfolders: subfolders.sort(byName), links: links.sort((a, b) => byName(a.name, b.name)) };
+}
+
+/** The path to open for `name` of a listing of `dir` (its raw bytes when the name is not UTF-8). */
+export function listedPath(dir: string, name: string, rawNames: Map<string, Buffer>): string | Buffer {
+  const raw = rawNames.get(name);
+  return raw ? Buffer.concat([Buffer.from(dir.endsWith(path.sep) ? dir : dir + path.sep, 'utf8'), raw]) : path.join(dir, name);
+}
+
+/**
+ * The name a photo is stored under: bytes that were not UTF-8 (shown as U+FFFD), control
+ * characters and leading/trailing white space become "_". Null when the name is fine as it is.
+ */
+export function cleanName(name: string): string | null {
+  // eslint-disable-next-line no-control-regex
+  const clean = name.replace(/[\uFFFD\u0000-\u001f\u007f\u2028\u2029]/g, '_').replace(/^\s+|\s+$/g, (m) => '_'.repeat(m.length));
+  return clean === name ? null : clean;
 }
 
 /**
  * What a link points to, without walking into it: a link to the folder itself or a folder above
  * it would make any walk endless, and a link to itself fails with ELOOP.
  */
-async function linkKind(dir: string, name: string): Promise<SkippedLink['kind']> {
-  const p = path.join(dir, name);
+async function linkKind(dir: string, name: string, raw?: Buffer): Promise<SkippedLink['kind']> {
+  const p = raw ? listedPath(dir, name, new Map([[name, raw]])) : path.join(dir, name);
   try {
     const st = await fs.stat(p);
     if (!st.isDirectory()) return 'file';
@@ -125,12 +156,13 @@ export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?
   // is kept, the others are dropped with their reason.
   const byHash = new Map<string, string>();
   const duplicates: Array<{ name: string; of: string }> = [];
+  const renamed: Array<{ from: string; to: string }> = [];
   const progress = new Progress('ingest photos', photos.length, { silent: opts.silent });
   for (const name of photos) {
     const file = path.join(dir, name);
     let bytes: Uint8Array;
     try {
-      bytes = await fs.readFile(file);
+      bytes = await fs.readFile(listedPath(dir, name, listing.rawNames));
     } catch (e) {
       throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, fix: 'check the file permissions' });
     }
@@ -145,7 +177,11 @@ export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?
     byHash.set(hash, name);
     const img = await prepareImage(bytes, file, { maxSize: opts.maxSize });
     const exif = await readExif(bytes);
-    const stored = uniqueName(img.changed ? path.parse(name).name + img.ext : name, used);
+    const cleaned = cleanName(name);
+    if (cleaned !== null) renamed.push({ from: name, to: cleaned });
+    const base = cleaned ?? name;
+    const stored = uniqueName(img.changed ? path.parse(base).name + img.ext : base, used);
+    if (cleaned !== null) renamed[renamed.length - 1]!.to = stored;
     await fs.writeFile(path.join(outDir, stored), img.data);
     const prior: ImagePrior = {
       name: stored,
@@ -166,6 +202,10 @@ export async function ingestPhotos(dir: string, outDir: string, opts: { maxSize?
   if (duplicates.length) {
     const d = duplicates[0]!;
     warn(`${duplicates.length} of ${photos.length} photos are exact duplicates of others (first: ${d.of} = ${d.name}); they add nothing to the reconstruction — dropped, each with its reason in priors.json`);
+  }
+  if (renamed.length) {
+    const r = renamed[0]!;
+    warn(`renamed ${renamed.length} photo(s) whose file names are not valid UTF-8 or hold control characters or edge spaces (first: ${JSON.stringify(r.from)} → ${r.to}); priors.json keeps each source — rename the files to keep their names`);
   }
   const enuOrigin = addEnu(images);
   return { images, dropped, ...(enuOrigin ? { enuOrigin } : {}) };

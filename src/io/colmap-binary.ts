@@ -5,11 +5,14 @@
  *                 name bytes + NUL, u64 n, then n × (f64 x, f64 y, u64 point3D id; 2^64−1 = none)
  *   points3D.bin  u64 count; per point: u64 id, f64 xyz, u8 rgb, f64 error, u64 track length,
  *                 then track length × (u32 image id, u32 point2D index)
+ * Checked as the text reader checks (colmap-text.ts): finite numbers (NaN/Inf refused with the
+ * record and byte offset), usable cameras and quaternions, image names inside their folder.
  */
 import { CAMERA_MODELS, type Camera, type CameraModelName } from '../core/camera.js';
 import { type Image, type Point3D, type SparseModel, emptyModel } from '../core/sparse-model.js';
-import { sortedValues } from './colmap-text.js';
+import { cameraProblem, poseProblem, sortedValues } from './colmap-text.js';
 import { UserError } from '../util/errors.js';
+import { confinedPath } from '../util/confine.js';
 
 const U64_NONE = 0xffffffffffffffffn;
 const modelById = new Map<number, CameraModelName>(Object.entries(CAMERA_MODELS).map(([name, m]) => [m.id, name as CameraModelName]));
@@ -33,6 +36,9 @@ class Reader {
       });
     }
   }
+
+  /** byte offset of the next read */
+  get offset(): number { return this.off; }
 
   bad(what: string): UserError {
     return new UserError(`${this.file}: ${what} at byte ${this.off} (${this.where})`, { file: this.file, fix: 'the file is not a valid COLMAP binary model; re-export it from COLMAP' });
@@ -96,6 +102,8 @@ export function parseCamerasBin(buf: Uint8Array, file = 'cameras.bin'): Map<numb
     const height = r.u64();
     const params = CAMERA_MODELS[model].params.map(() => r.f64());
     if (cams.has(id)) throw r.bad(`camera ${id} appears twice`);
+    const problem = cameraProblem({ model, width, height, params });
+    if (problem) throw r.bad(`camera ${id}: ${problem}`);
     cams.set(id, { id, model, width, height, params });
   }
   r.done();
@@ -112,13 +120,18 @@ export function parseImagesBin(buf: Uint8Array, file = 'images.bin'): Map<number
     const qvec: [number, number, number, number] = [r.f64(), r.f64(), r.f64(), r.f64()];
     const tvec: [number, number, number] = [r.f64(), r.f64(), r.f64()];
     const cameraId = r.u32();
+    const pose = poseProblem(qvec, tvec);
+    if (pose) throw r.bad(`image ${id}: ${pose}`);
+    const nameAt = r.offset;
     const name = r.cstring();
+    confinedPath('', name, { file, where: `image ${id}, ${r.where}, byte ${nameAt}` });
     const nObs = r.count(24);
     const xys = new Float64Array(2 * nObs);
     const point3DIds = new Array<number>(nObs);
     for (let k = 0; k < nObs; k++) {
       xys[2 * k] = r.f64();
       xys[2 * k + 1] = r.f64();
+      if (!Number.isFinite(xys[2 * k]!) || !Number.isFinite(xys[2 * k + 1]!)) throw r.bad(`image ${id}: observation ${k} is at ${xys[2 * k]}, ${xys[2 * k + 1]}`);
       const pid = r.u64big();
       if (pid === U64_NONE) point3DIds[k] = -1;
       else if (pid > BigInt(Number.MAX_SAFE_INTEGER)) throw r.bad(`point3D id ${pid} is too large`);
@@ -141,6 +154,7 @@ export function parsePoints3DBin(buf: Uint8Array, file = 'points3D.bin'): Map<nu
     const xyz: [number, number, number] = [r.f64(), r.f64(), r.f64()];
     const rgb: [number, number, number] = [r.u8(), r.u8(), r.u8()];
     const error = r.f64();
+    if (!xyz.every(Number.isFinite) || !Number.isFinite(error)) throw r.bad(`point ${id}: non-finite position or error (${xyz.join(' ')}, ${error})`);
     const len = r.count(8);
     const track = new Array<{ imageId: number; point2DIdx: number }>(len);
     for (let k = 0; k < len; k++) track[k] = { imageId: r.u32(), point2DIdx: r.u32() };

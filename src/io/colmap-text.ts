@@ -4,10 +4,15 @@
  *
  * images.txt has two lines per image; as in COLMAP's own reader, the line after an image's header
  * is its observation line even when empty (comments are skipped only between records).
+ *
+ * Checked as read, with file:line: every number finite, cameras with a positive size and focal
+ * length, non-zero quaternions, image NAMEs that stay inside the images folder (util/confine.ts),
+ * and the "# Number of cameras/images: N" header against the records found (a file cut short).
  */
 import { CAMERA_MODELS, type Camera, type CameraModelName } from '../core/camera.js';
 import { type Image, type Point3D, type SparseModel, emptyModel } from '../core/sparse-model.js';
 import { UserError } from '../util/errors.js';
+import { confinedPath } from '../util/confine.js';
 
 const modelNames = Object.keys(CAMERA_MODELS) as CameraModelName[];
 
@@ -26,6 +31,51 @@ function parseInt_(tok: string | undefined, file: string, lineNo: number, what: 
   const v = parseNum(tok, file, lineNo, what);
   if (!Number.isSafeInteger(v)) throw lineError(file, lineNo, `expected an integer for ${what}, got '${tok}'`);
   return v;
+}
+
+/** Why a camera cannot be used (size, focal length), or null; shared with the binary reader. */
+export function cameraProblem(cam: Omit<Camera, 'id'>): string | null {
+  const maxSide = 1 << 20;
+  if (!(Number.isSafeInteger(cam.width) && cam.width >= 1 && cam.width <= maxSide && Number.isSafeInteger(cam.height) && cam.height >= 1 && cam.height <= maxSide)) {
+    return `image size ${cam.width}×${cam.height} is not a positive size of at most ${maxSide} px`;
+  }
+  const names = CAMERA_MODELS[cam.model].params;
+  for (let k = 0; k < names.length; k++) {
+    const v = cam.params[k]!;
+    if (!Number.isFinite(v)) return `${names[k]} is ${v}`;
+    if ((names[k] === 'f' || names[k] === 'fx' || names[k] === 'fy') && !(v > 0)) return `focal length ${names[k]} = ${v} is not positive`;
+  }
+  return null;
+}
+
+/** Why a pose cannot be used (zero or non-finite quaternion, non-finite translation), or null. */
+export function poseProblem(q: readonly number[], t: readonly number[]): string | null {
+  if (!q.every(Number.isFinite) || !t.every(Number.isFinite)) return `pose holds a non-finite number (${[...q, ...t].join(' ')})`;
+  const n = Math.hypot(...q);
+  if (!(n > 1e-12) || !Number.isFinite(n)) return `quaternion ${q.join(' ')} is not a rotation (norm ${n})`;
+  return null;
+}
+
+/** The count a COLMAP header comment announces ("# Number of images: 29, …"), with its line. */
+function headerCount(lines: string[], noun: string): { n: number; line: number } | null {
+  const re = new RegExp(`^#\\s*Number of ${noun}:\\s*(\\d+)`);
+  for (let i = 0; i < lines.length; i++) {
+    const t = lines[i]!.trim();
+    if (t !== '' && !t.startsWith('#')) return null;
+    const m = re.exec(t);
+    if (m) return { n: Number(m[1]), line: i + 1 };
+  }
+  return null;
+}
+
+function checkCount(file: string, lines: string[], noun: string, found: number): void {
+  const h = headerCount(lines, noun);
+  if (h && h.n !== found) {
+    throw new UserError(`${file}:${h.line}: the header says ${h.n} ${noun}, the file holds ${found}`, {
+      file,
+      fix: 'the file is cut short or was edited; re-export the model from COLMAP (or correct the "# Number of" line)',
+    });
+  }
 }
 
 function splitLines(text: string): string[] {
@@ -59,8 +109,11 @@ export function parseCamerasText(text: string, file = 'cameras.txt'): Map<number
     if (tok.length !== 4 + nParams) throw lineError(file, ln, `${model} needs ${nParams} parameters, found ${tok.length - 4}`);
     const params = tok.slice(4).map((t, k) => parseNum(t, file, ln, CAMERA_MODELS[model].params[k]!));
     if (cams.has(id)) throw lineError(file, ln, `camera ${id} appears twice`);
+    const problem = cameraProblem({ model, width, height, params });
+    if (problem) throw lineError(file, ln, `camera ${id}: ${problem}`);
     cams.set(id, { id, model, width, height, params });
   }
+  checkCount(file, lines, 'cameras', cams.size);
   return cams;
 }
 
@@ -80,6 +133,9 @@ export function parseImagesText(text: string, file = 'images.txt'): Map<number, 
     const tv = [6, 7, 8].map((k) => parseNum(m[k], file, ln, 'translation')) as [number, number, number];
     const cameraId = parseInt_(m[9], file, ln, 'CAMERA_ID');
     const name = m[10]!;
+    confinedPath('', name, { file, line: ln });
+    const pose = poseProblem(q, tv);
+    if (pose) throw lineError(file, ln, `image ${id}: ${pose}`);
     // The next line holds the observations (X Y POINT3D_ID triples), possibly empty.
     const obsLine = i + 1 < lines.length ? lines[i + 1]! : '';
     i++;
@@ -96,6 +152,7 @@ export function parseImagesText(text: string, file = 'images.txt'): Map<number, 
     if (images.has(id)) throw lineError(file, ln, `image ${id} appears twice`);
     images.set(id, { id, cameraId, name, qvec: q, tvec: tv, xys, point3DIds });
   }
+  checkCount(file, lines, 'images', images.size);
   return images;
 }
 

@@ -13,6 +13,10 @@
  *
  * Intrinsics: global keys, overridden per frame (fl_x, fl_y, cx, cy, w, h, k1..k4, p1, p2,
  * camera_angle_x/y, camera_model). Frames with equal intrinsics share one camera.
+ *
+ * Checked as read: a JSON syntax error is reported at its line:col; every number finite, focal
+ * lengths and image sizes positive (colmap-text.ts cameraProblem); file_path, mask_path and
+ * ply_file_path relative names inside the json's folder (util/confine.ts), refused at their line.
  */
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +25,8 @@ import { type Image, type SparseModel, emptyModel } from '../core/sparse-model.j
 import { type Mat3, type Vec3, matToQuat, quatToMat, matMul3, matVec3, transpose3 } from '../geometry/rotation.js';
 import { writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
-import { sortedValues } from './colmap-text.js';
+import { cameraProblem, sortedValues } from './colmap-text.js';
+import { confinedPath } from '../util/confine.js';
 import { writePointCloudPly } from './ply.js';
 
 /** Intrinsic keys a transforms.json may hold globally or per frame. */
@@ -117,6 +122,8 @@ export function poseToGlCameraToWorld(R: Mat3, t: readonly number[]): number[][]
 export interface ReadTransformsOptions {
   /** Size of the image a frame names, when w/h are absent from the file. */
   imageSize?: (filePath: string) => Promise<{ width: number; height: number } | null>;
+  /** the file's text, so errors can name the line */
+  text?: string;
 }
 
 export interface TransformsModel {
@@ -132,13 +139,42 @@ export interface TransformsModel {
 }
 
 export async function readTransforms(jsonPath: string, opts: ReadTransformsOptions = {}): Promise<TransformsModel> {
-  let json: TransformsJson;
+  let text: string;
   try {
-    json = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as TransformsJson;
+    text = await fs.readFile(jsonPath, 'utf8');
   } catch (e) {
-    throw new UserError(`${jsonPath}: cannot read as JSON (${(e as Error).message.split('\n')[0]})`, { file: jsonPath, fix: 'pass a nerfstudio or instant-ngp transforms.json' });
+    throw new UserError(`${jsonPath}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: jsonPath, fix: 'check the path and its permissions' });
   }
-  return transformsToModel(json, jsonPath, opts);
+  return transformsToModel(parseTransformsText(text, jsonPath), jsonPath, { ...opts, text });
+}
+
+/** 1-based line and column of character `pos` of `text`. */
+function lineCol(text: string, pos: number): { line: number; col: number } {
+  const before = text.slice(0, Math.max(0, Math.min(pos, text.length)));
+  const line = before.split('\n').length;
+  return { line, col: pos - before.lastIndexOf('\n') };
+}
+
+/** JSON text → object; a syntax error becomes one line with file:line:col. */
+export function parseTransformsText(text: string, jsonPath: string): TransformsJson {
+  try {
+    return JSON.parse(text) as TransformsJson;
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0] ?? '';
+    const m = /at position (\d+)/.exec(msg);
+    const pos = m ? Number(m[1]) : /end of JSON input/.test(msg) ? text.length : null;
+    const at = pos === null ? '' : (({ line, col }) => `:${line}:${col}`)(lineCol(text, pos));
+    throw new UserError(`${jsonPath}${at}: not valid JSON (${msg.replace(/ in JSON at position \d+/, '')})`, { file: jsonPath, fix: 'correct the JSON at that place (a missing comma, quote or bracket?) or re-export the file' });
+  }
+}
+
+/** Lines of the occurrences of `"key"` in the JSON text, in order (for errors about frames). */
+function keyLines(text: string | undefined, key: string): number[] {
+  if (!text) return [];
+  const out: number[] = [];
+  const re = new RegExp(`"${key}"\\s*:`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) out.push(lineCol(text, m.index).line);
+  return out;
 }
 
 /** The image name a frame gets in the model: its file name, or its flattened path when names clash. */
@@ -159,12 +195,28 @@ export async function transformsToModel(json: TransformsJson, jsonPath: string, 
   const filePaths = new Map<number, string>();
   const maskPaths = new Map<number, string>();
   const camKeys = new Map<string, number>();
-  const names = frameNames(json.frames);
   const usedIds = new Set<number>();
+  // a name read from the file is a path inside the json's folder: checked before any becomes one
+  const fileLines = keyLines(opts.text, 'file_path');
+  const maskLines = keyLines(opts.text, 'mask_path');
+  const lineOf = (lines: number[], i: number) => (lines.length === json.frames.length ? lines[i] : undefined);
+  let maskIdx = 0;
+  for (let i = 0; i < json.frames.length; i++) {
+    const fr = json.frames[i];
+    if (!fr || typeof fr !== 'object') throw bad(`frame ${i} is not an object`);
+    if (typeof fr.file_path !== 'string' || !fr.file_path) throw bad(`frame ${i} has no "file_path"`);
+    confinedPath('', fr.file_path, { file: jsonPath, line: lineOf(fileLines, i), where: `frame ${i} file_path` });
+    if (fr.mask_path !== undefined) {
+      const line = maskLines.length === json.frames.filter((f) => f && typeof f === 'object' && 'mask_path' in f).length ? maskLines[maskIdx] : undefined;
+      maskIdx++;
+      confinedPath('', fr.mask_path, { file: jsonPath, line, where: `frame ${i} mask_path` });
+    }
+  }
+  if (json.ply_file_path !== undefined) confinedPath('', json.ply_file_path, { file: jsonPath, line: keyLines(opts.text, 'ply_file_path')[0], where: 'ply_file_path' });
+  const names = frameNames(json.frames);
   for (let i = 0; i < json.frames.length; i++) {
     const fr = json.frames[i]!;
     const where = `frame ${i} (${String(fr.file_path)})`;
-    if (typeof fr.file_path !== 'string' || !fr.file_path) throw bad(`frame ${i} has no "file_path"`);
     const tm = fr.transform_matrix;
     if (!Array.isArray(tm) || tm.length < 3 || tm.slice(0, 3).some((r) => !Array.isArray(r) || r.length !== 4 || r.some((v) => typeof v !== 'number' || !Number.isFinite(v)))) {
       throw bad(`${where}: "transform_matrix" must be a 3×4 or 4×4 array of numbers`);
@@ -190,7 +242,7 @@ export async function transformsToModel(json: TransformsJson, jsonPath: string, 
   }
   let plyPath: string | undefined;
   if (typeof json.ply_file_path === 'string') {
-    const p = path.resolve(path.dirname(jsonPath), json.ply_file_path);
+    const p = confinedPath(path.dirname(path.resolve(jsonPath)), json.ply_file_path, { file: jsonPath, where: 'ply_file_path' });
     if (existsSync(p)) plyPath = p;
   }
   return { model, filePaths, maskPaths, plyPath, worldFromFile };
@@ -214,7 +266,7 @@ function transformPose(R: Mat3, t: Vec3, T: { s: number; R: Mat3; t: Vec3 }): { 
 /** applied_transform A maps COLMAP world to the file's world: X_file = A·[X;1]. Return its inverse. */
 function undoAppliedTransform(A: number[][] | undefined, bad: (w: string) => UserError): { s: number; R: Mat3; t: Vec3 } {
   if (A === undefined) return { s: 1, R: [1, 0, 0, 0, 1, 0, 0, 0, 1], t: [0, 0, 0] };
-  if (!Array.isArray(A) || A.length < 3 || A.slice(0, 3).some((r) => !Array.isArray(r) || r.length < 4)) throw bad('"applied_transform" must be 3×4');
+  if (!Array.isArray(A) || A.length < 3 || A.slice(0, 3).some((r) => !Array.isArray(r) || r.length < 4 || r.slice(0, 4).some((v) => typeof v !== 'number' || !Number.isFinite(v)))) throw bad('"applied_transform" must be 3×4 finite numbers');
   const M: Mat3 = [A[0]![0]!, A[0]![1]!, A[0]![2]!, A[1]![0]!, A[1]![1]!, A[1]![2]!, A[2]![0]!, A[2]![1]!, A[2]![2]!];
   const det = M[0]! * (M[4]! * M[8]! - M[5]! * M[7]!) - M[1]! * (M[3]! * M[8]! - M[5]! * M[6]!) + M[2]! * (M[3]! * M[7]! - M[4]! * M[6]!);
   const s = Math.cbrt(det);
@@ -252,6 +304,9 @@ async function frameCamera(json: TransformsJson, fr: TransformsFrame, opts: Read
   h = Math.round(h);
   const ax = num('camera_angle_x');
   const ay = num('camera_angle_y');
+  for (const [k, a] of [['camera_angle_x', ax], ['camera_angle_y', ay]] as const) {
+    if (a !== undefined && !(a > 0 && a < Math.PI)) throw bad(`"${k}" = ${a} is not a field of view in (0, π) radians`);
+  }
   let fx = num('fl_x');
   let fy = num('fl_y');
   if (fx === undefined && ax !== undefined) fx = (0.5 * w) / Math.tan(0.5 * ax);
@@ -286,6 +341,8 @@ async function frameCamera(json: TransformsJson, fr: TransformsFrame, opts: Read
   } else {
     throw bad(`camera_model '${kind}' is not supported (supported: OPENCV, OPENCV_FISHEYE, PINHOLE)`);
   }
+  const problem = cameraProblem({ model, width: w, height: h, params });
+  if (problem) throw bad(problem.replace(/^focal length (f[xy]?)/, (_m, k: string) => `focal length ${k === 'fy' ? '"fl_y"' : '"fl_x"'}`));
   return { model, width: w, height: h, params };
 }
 

@@ -15,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import type { GaussianParams } from '../core/gaussians.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
+import { warn } from '../util/log.js';
 import { dropNonFiniteSplats } from './splat-finite.js';
 
 type PlyFormat = 'ascii' | 'binary_little_endian' | 'binary_big_endian';
@@ -145,6 +146,7 @@ export function readPlyInto(buf: Uint8Array, file: string, want: string, plan: (
   const header = parsePlyHeader(buf, file);
   const target = header.elements.find((e) => e.name === want);
   if (!target) throw plyError(file, `no "${want}" element`);
+  checkCountsFit(buf, file, header);
   const planned = plan(target);
   const sinks = target.props.map((p) => planned.get(p.name) ?? null);
   if (header.format === 'ascii') readAscii(buf, file, header, target, sinks);
@@ -152,10 +154,34 @@ export function readPlyInto(buf: Uint8Array, file: string, want: string, plan: (
   return { header, count: target.count };
 }
 
+/**
+ * The element counts a header claims must fit the bytes that follow it, before anything is
+ * allocated for them: a header saying 4e9 vertices over a 1 kB body is a broken file, not a
+ * reason to ask for 768 GB.
+ */
+function checkCountsFit(buf: Uint8Array, file: string, header: PlyHeader): void {
+  const body = buf.byteLength - header.bodyOffset;
+  let need = 0;
+  for (const el of header.elements) {
+    // the least one record can take: binary, its scalars and list counts; ascii, one character and a separator per value
+    const per = header.format === 'ascii' ? el.props.length : el.props.reduce((s, p) => s + TYPE_SIZES[p.countType ?? p.type]!, 0);
+    need += el.count * Math.max(per, header.format === 'ascii' ? 1 : 0);
+  }
+  if (header.format === 'ascii') need = Math.max(0, 2 * need - 1);
+  if (need > body) {
+    const claims = header.elements.map((e) => `${e.count} ${e.name}`).join(', ');
+    throw plyError(file, `truncated or corrupt: the header claims ${claims}, which need at least ${need} bytes, but only ${body} follow the header`, 'the file is incomplete or its header is wrong; export it again');
+  }
+}
+
 function readBinary(buf: Uint8Array, file: string, header: PlyHeader, target: PlyElement, sinks: Array<PlySink | null>): void {
   const le = header.format === 'binary_little_endian';
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = header.bodyOffset;
+  const listBytes = (n: number, type: string): number => {
+    if (!(n >= 0)) throw plyError(file, `a list holds ${n} items at byte ${off}`);
+    return n * TYPE_SIZES[type]!;
+  };
   const get = (type: string): number => {
     const size = TYPE_SIZES[type]!;
     if (off + size > buf.byteLength) throw plyError(file, `truncated: the body ends at byte ${buf.byteLength} but element data continues`, 'the file is incomplete; export it again');
@@ -180,7 +206,7 @@ function readBinary(buf: Uint8Array, file: string, header: PlyHeader, target: Pl
         off += el.count * el.props.reduce((s, p) => s + TYPE_SIZES[p.type]!, 0);
       } else {
         for (let i = 0; i < el.count; i++) for (const p of el.props) {
-          if (p.countType) { const n = get(p.countType); off += n * TYPE_SIZES[p.type]!; } else off += TYPE_SIZES[p.type]!;
+          if (p.countType) { off += listBytes(get(p.countType), p.type); } else off += TYPE_SIZES[p.type]!;
         }
       }
       continue;
@@ -208,7 +234,7 @@ function readBinary(buf: Uint8Array, file: string, header: PlyHeader, target: Pl
     for (let i = 0; i < el.count; i++) {
       for (let k = 0; k < el.props.length; k++) {
         const p = el.props[k]!;
-        if (p.countType) { const n = get(p.countType); off += n * TYPE_SIZES[p.type]!; continue; }
+        if (p.countType) { off += listBytes(get(p.countType), p.type); continue; }
         const v = get(p.type);
         const sk = sinks[k];
         if (sk) sk.dst[i * sk.stride + sk.offset] = v;
@@ -232,7 +258,12 @@ function readAscii(buf: Uint8Array, file: string, header: PlyHeader, target: Ply
     for (let i = 0; i < el.count; i++) {
       for (let k = 0; k < el.props.length; k++) {
         const p = el.props[k]!;
-        if (p.countType) { const n = next(); for (let j = 0; j < n; j++) next(); continue; }
+        if (p.countType) {
+          const n = next();
+          if (!(Number.isSafeInteger(n) && n >= 0)) throw plyError(file, `a list holds ${n} items (${el.name} ${i})`);
+          for (let j = 0; j < n; j++) next();
+          continue;
+        }
         const v = next();
         const sk = el === target ? sinks[k] : null;
         if (sk) sk.dst[i * sk.stride + sk.offset] = v;
@@ -348,8 +379,15 @@ export interface PointCloud {
 export function decodePointCloudPly(buf: Uint8Array, file: string): PointCloud {
   const { count: n, columns } = readPlyElement(buf, file, 'vertex');
   for (const k of ['x', 'y', 'z']) if (!columns.has(k)) throw plyError(file, `no "${k}" vertex property`);
-  const positions = new Float32Array(3 * n);
+  let positions = new Float32Array(3 * n);
   ['x', 'y', 'z'].forEach((k, i) => { const c = columns.get(k)!; for (let g = 0; g < n; g++) positions[3 * g + i] = c[g]!; });
+  // points at NaN/Inf (or beyond float32) poison every bound and fit made from the cloud: dropped, said once
+  const keep: number[] = [];
+  let firstBad = -1;
+  for (let g = 0; g < n; g++) {
+    if (Number.isFinite(positions[3 * g]!) && Number.isFinite(positions[3 * g + 1]!) && Number.isFinite(positions[3 * g + 2]!)) keep.push(g);
+    else if (firstBad < 0) firstBad = g;
+  }
   const names = [['red', 'green', 'blue'], ['r', 'g', 'b'], ['diffuse_red', 'diffuse_green', 'diffuse_blue']].find((set) => set.every((k) => columns.has(k)));
   let colors: Uint8Array | null = null;
   if (names) {
@@ -358,10 +396,17 @@ export function decodePointCloudPly(buf: Uint8Array, file: string): PointCloud {
       const c = columns.get(k)!;
       // float colours are 0..1, integer colours 0..255
       const scale = c instanceof Float32Array || c instanceof Float64Array ? 255 : 1;
-      for (let g = 0; g < n; g++) colors![3 * g + i] = Math.max(0, Math.min(255, Math.round(c[g]! * scale)));
+      for (let g = 0; g < n; g++) colors![3 * g + i] = Math.max(0, Math.min(255, Math.round(c[g]! * scale)) || 0);
     });
   }
-  return { count: n, positions, colors };
+  if (keep.length < n) {
+    warn(`${file}: ${n - keep.length} of ${n} points have NaN/Inf coordinates (first: #${firstBad}); dropped them`);
+    const pos = new Float32Array(3 * keep.length), col = colors ? new Uint8Array(3 * keep.length) : null;
+    keep.forEach((g, j) => { pos.set(positions.subarray(3 * g, 3 * g + 3), 3 * j); col?.set(colors!.subarray(3 * g, 3 * g + 3), 3 * j); });
+    positions = pos;
+    colors = col;
+  }
+  return { count: keep.length, positions, colors };
 }
 
 export async function readPointCloudPly(file: string): Promise<PointCloud> {

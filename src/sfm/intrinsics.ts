@@ -28,8 +28,16 @@ export function parseIntrinsics(file: string): KnownIntrinsics {
     k = { fx: nums[0]!, fy: nums[1]!, cx: nums[2]!, cy: nums[3]! };
     if (nums.length === 6) { k.k1 = nums[4]!; k.k2 = nums[5]!; }
   } else if (nums.length === 9) {
-    k = { fx: nums[0]!, fy: nums[4]!, cx: nums[2]!, cy: nums[5]! };
+    // K = [fx s cx; 0 fy cy; 0 0 1] (up to scale): a zero or other third row is not a camera matrix
+    const w = nums[8]!;
+    if (nums[3] !== 0 || nums[6] !== 0 || nums[7] !== 0 || w === 0) {
+      throw new UserError(`${file}: not a camera matrix K: its rows must be [fx s cx], [0 fy cy], [0 0 1], got [${nums.slice(3, 6).join(' ')}], [${nums.slice(6).join(' ')}] as the last two`, { file, fix: 'write K as "fx 0 cx / 0 fy cy / 0 0 1"' });
+    }
+    k = { fx: nums[0]! / w, fy: nums[4]! / w, cx: nums[2]! / w, cy: nums[5]! / w };
   } else if (nums.length === 12) {
+    if (nums[4] !== 0 || !(Math.hypot(nums[8]!, nums[9]!, nums[10]!) > 0)) {
+      throw new UserError(`${file}: not a projection matrix P = K[R|t]: its second row must start with 0 and its third row be non-zero`, { file, fix: 'pass the 3×4 P of the camera (KITTI calib.txt P0) or its K' });
+    }
     k = { fx: nums[0]!, fy: nums[5]!, cx: nums[2]!, cy: nums[6]! };
   } else throw bad();
   if (!(k.fx > 0 && k.fy > 0)) throw bad();

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { defineStage, int, num, pathOpt, requiredPath, type StageOptions } from '../pipeline/stage.js';
 import type { StageRecord, Workspace } from '../pipeline/workspace.js';
-import { checkIngestInput, countPriors, ingestInto, removeStaleTemps, type IngestCounts } from '../ingest/ingest.js';
+import { checkIngestInput, countPriors, ingestInto, refuseOwnOutput, removeStaleTemps, type IngestCounts } from '../ingest/ingest.js';
 import { DEFAULT_FPS } from '../ingest/video.js';
 
 const options = z.object({
@@ -25,9 +25,11 @@ const runStartedMs = () => Date.now() - process.uptime() * 1000;
 /** What plan() learned about the input, for run(). */
 const planned = new WeakMap<Options, { input: string; kind: 'photos' | 'video'; fps?: number; masks?: string }>();
 
-async function checkInput(o: Options) {
+async function checkInput(o: Options, ws: Workspace) {
   const input = path.resolve(o.input);
   const masks = o.masks ? path.resolve(o.masks) : undefined;
+  // before anything else: an ingest never writes into the folder it reads from
+  refuseOwnOutput(input, masks, { imagesDir: ws.imagesDir, masksDir: ws.masksDir });
   const { kind, fps } = await checkIngestInput(input, { fps: o.fps, masks });
   const p = { input, kind, fps, masks };
   planned.set(o, p);
@@ -42,8 +44,8 @@ export const ingestStage = defineStage({
   after: [],
   options,
   positionals: [{ key: 'input', name: 'photos-dir | video-file', noun: 'input' }],
-  async plan(_ws, o) {
-    const { kind, fps, masks, input } = await checkInput(o);
+  async plan(ws, o) {
+    const { kind, fps, masks, input } = await checkInput(o, ws);
     return {
       inputs: masks ? [input, masks] : [input],
       options: { kind, maxSize: o.maxSize ?? null, fps: fps ?? null, masks: masks ?? null },
@@ -51,7 +53,7 @@ export const ingestStage = defineStage({
     };
   },
   async run(ws, o, ctx): Promise<IngestCounts> {
-    const p = planned.get(o) ?? (await checkInput(o));
+    const p = planned.get(o) ?? (await checkInput(o, ws));
     // The runner holds the workspace lock now: temporaries of an earlier, killed run are garbage.
     const stale = await removeStaleTemps(ws.root, runStartedMs());
     if (stale.length) ctx.log.info(`removed ${stale.length} temporary leftover(s) of an interrupted run (${stale.map((f) => path.relative(ws.root, f)).slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''})`);

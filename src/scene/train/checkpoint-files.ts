@@ -1,12 +1,15 @@
 /**
  * Checkpoint files of a run in a directory: `step-<7 digits>.<run id>.ckpt` (run-identity.ts).
- * A run resumes only from its own files; a run keeps the checkpoints already there (another run's,
- * or files from before run identities: `step-N.ckpt`) until its first own one is written, then
- * keeps only its two newest — so a killed run can always be resumed from something.
+ * A run resumes only from its own files and prunes only its own (keeping its two newest, so a
+ * killed run can always be resumed from something). Another run's checkpoints — or files from
+ * before run identities, `step-N.ckpt` — are never deleted: that run can still be resumed with
+ * its own options; the first write says once that they are kept and how much they hold. An
+ * unreadable checkpoint (empty, cut short) is skipped with a warning, never a raw error.
  */
 import path from 'node:path';
 import { existsSync, readdirSync, readFileSync, promises as fs } from 'node:fs';
 import { writeFileAtomic } from '../../util/fsx.js';
+import { warn, info } from '../../util/log.js';
 import { checkpointRun } from './checkpoint-state.js';
 import { identityDifference, type RunIdentity } from './run-identity.js';
 
@@ -39,8 +42,14 @@ export function findResumePoint(dir: string, id: RunIdentity): ResumePoint {
   for (const c of all) {
     if (c.run !== id.id) continue;
     // the name says ours; the header decides (a name can be copied)
-    const { run, step } = checkpointRun(new Uint8Array(readFileSync(c.file)));
-    if (run && run.id === id.id) return { kind: 'own', file: c.file, step };
+    let head: ReturnType<typeof checkpointRun>;
+    try {
+      head = checkpointRun(new Uint8Array(readFileSync(c.file)));
+    } catch (e) {
+      warn(`--resume: ${c.file} is unreadable (${(e as Error).message}); skipped`);
+      continue;
+    }
+    if (head.run && head.run.id === id.id) return { kind: 'own', file: c.file, step: head.step };
   }
   const newest = all[0];
   if (!newest) return { kind: 'none' };
@@ -66,14 +75,27 @@ export class CheckpointWriter {
     const file = this.fileFor(step);
     await writeFileAtomic(file, bytes);
     if (!this.written.includes(file)) this.written.push(file);
-    // Everything else goes now that this run has a checkpoint: other runs' files, files from
-    // before run identities, this run's older ones, and same-run files left by an earlier process
-    // (a run that did not resume starts its own history).
+    // This run's older files go now that it has a newer one, and so do same-run files left by an
+    // earlier process (a run that did not resume starts its own history). Other runs' files and
+    // files from before run identities stay: they are another run's work (issue 25, item 2).
     const keep = new Set(this.written.slice(-this.keep));
-    const stale = listCheckpoints(this.dir).filter((c) => !keep.has(c.file));
+    const all = listCheckpoints(this.dir);
+    const stale = all.filter((c) => c.run === this.id.id && !keep.has(c.file));
     await Promise.all(stale.map((c) => fs.rm(c.file, { force: true })));
+    if (!this.toldOthers) {
+      this.toldOthers = true;
+      const others = all.filter((c) => c.run !== this.id.id);
+      if (others.length) {
+        let bytes = 0;
+        for (const c of others) bytes += await fs.stat(c.file).then((st) => st.size, () => 0);
+        const runs = new Set(others.map((c) => c.run ?? 'unnamed'));
+        info(`train: kept ${others.length} checkpoint(s) of ${runs.size} other run(s) in ${this.dir} (${(bytes / 2 ** 20).toFixed(1)} MiB, e.g. ${path.basename(others[0]!.file)}): train with that run's options and --resume to continue it, or delete them`);
+      }
+    }
     return file;
   }
+
+  private toldOthers = false;
 
   /** Mark a checkpoint this run resumed from as its own history (pruned like the ones it writes). */
   adopt(file: string): void {

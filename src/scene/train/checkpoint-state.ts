@@ -2,15 +2,17 @@
  * A trainer's complete state as checkpoint bytes (checkpoint.ts container): parameters, Adam
  * moments and step counts per group of the parameter-group table, densification statistics, the
  * photometric model and its optimiser, the refined cameras, the RNG and the view order — every
- * bit, so `--resume` continues exactly — plus the run's identity (run-identity.ts).
+ * bit, so `--resume` continues exactly — plus the run's identity (run-identity.ts). Restoring
+ * checks every count, length and value first (a damaged or foreign file is a CheckpointFormatError;
+ * NaN/Inf state is refused, not trained on).
  */
 import type { GaussianParams } from '../../core/gaussians.js';
-import { packArrays, unpackArrays, type Arr } from './checkpoint.js';
+import { CheckpointFormatError, packArrays, unpackArrays, type Arr } from './checkpoint.js';
 import { GradStats } from './densify.js';
 import type { PhotometricModel } from '../photometric.js';
 import type { Rng } from '../../util/rng.js';
 import type { CameraRefiner } from './camera-passes.js';
-import { PARAM_GROUPS, type AdamGroups, type ParamGroup } from './param-groups.js';
+import { PARAM_GROUPS, PARAM_ROW, type AdamGroups, type ParamGroup } from './param-groups.js';
 import type { RunIdentity } from './run-identity.js';
 
 const PH_KEYS = ['ev', 'wb', 'vig', 'resp'] as const;
@@ -85,36 +87,71 @@ export function serializeState(s: CheckpointedState): Uint8Array {
   return packArrays(meta, arrays);
 }
 
+const isInt = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
+
+/** The header fields a checkpoint must have, with sane values. */
+function checkMeta(meta: Meta): void {
+  const bad = (what: string): never => { throw new CheckpointFormatError(what); };
+  if (!isInt(meta.step)) bad(`step ${String(meta.step)}`);
+  if (!isInt(meta.count)) bad(`Gaussian count ${String(meta.count)}`);
+  if (!Array.isArray(meta.views) || !meta.views.every((v) => typeof v === 'string')) bad('no list of views');
+  if (!Array.isArray(meta.order) || !meta.order.every((v) => isInt(v) && v < meta.views.length)) bad('a view order outside the views');
+  if (!isInt(meta.orderPos) || meta.orderPos > meta.order.length) bad(`order position ${String(meta.orderPos)}`);
+  if (typeof meta.rng !== 'number' || !Number.isFinite(meta.rng)) bad(`random state ${String(meta.rng)}`);
+  if (!meta.adamT || typeof meta.adamT !== 'object' || !PARAM_GROUPS.every((k) => isInt(meta.adamT[k]))) bad('optimiser step counts');
+  if (meta.phT !== null && (typeof meta.phT !== 'object' || !Object.values(meta.phT).every((t) => isInt(t)))) bad('photometric step counts');
+  if (meta.run !== undefined && (!meta.run || typeof meta.run !== 'object' || typeof meta.run.id !== 'string')) bad('run identity');
+}
+
 /** The run a checkpoint belongs to (null: written before checkpoints carried one), its step. */
 export function checkpointRun(bytes: Uint8Array): { run: RunIdentity | null; step: number } {
   const { meta } = unpackArrays<Meta>(bytes, { metaOnly: true });
+  if (!isInt(meta.step)) throw new CheckpointFormatError(`step ${String(meta.step)}`);
+  if (meta.run !== undefined && (!meta.run || typeof meta.run !== 'object' || typeof meta.run.id !== 'string')) throw new CheckpointFormatError('run identity');
   return { run: meta.run ?? null, step: meta.step };
 }
 
 /** Restore everything serializeState saved; the state must be built on the same data and options. */
 export function restoreState(s: CheckpointedState, bytes: Uint8Array): void {
   const { meta, arrays } = unpackArrays<Meta>(bytes);
+  checkMeta(meta);
   if (meta.views.join('\n') !== s.viewNames.join('\n')) throw new Error('checkpoint was made for a different set of images');
   if (s.identity && meta.run && meta.run.id !== s.identity.id) throw new Error(`checkpoint belongs to another run (${meta.run.id}, this is ${s.identity.id})`);
-  const f32 = (k: string) => {
+  // every array is checked (length, finite values) before any of the state is replaced
+  const arr = <T extends Arr>(k: string, type: new (n: number) => T, length: number): T => {
     const a = arrays[k];
-    if (!(a instanceof Float32Array)) throw new Error(`checkpoint lacks ${k}`);
-    return a;
+    if (!(a instanceof type)) throw new CheckpointFormatError(`lacks ${k}`);
+    if (a.length !== length) throw new CheckpointFormatError(`${k} holds ${a.length} values, ${length} expected`);
+    for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) throw new CheckpointFormatError(`${k}[${i}] is ${a[i]} (the run had diverged when it was written)`);
+    return a as T;
   };
+  const n = meta.count;
+  const f32 = (k: string, length: number) => arr(k, Float32Array, length);
+  for (const k of PARAM_GROUPS) for (const pre of ['p', 'm', 'v']) f32(`${pre}.${k}`, n * PARAM_ROW[k]);
+  f32('stats.sum', n);
+  f32('stats.count', n);
+  const ph0 = s.photometric;
+  if (ph0 && meta.phT) for (const k of PH_KEYS) for (const pre of ['ph.', 'ph.m.', 'ph.v.']) f32(`${pre}${k}`, ph0[k].length);
+  if (s.poses && meta.cameras) {
+    arr('pose.R', Float64Array, s.poses.R.length);
+    arr('pose.t', Float64Array, s.poses.t.length);
+    arr('pose.focal', Float64Array, s.poses.focalScale.length);
+  }
+  const get = (k: string) => arrays[k] as Float32Array;
   s.params = {
     count: meta.count,
-    means: f32('p.means'), logScales: f32('p.logScales'), quats: f32('p.quats'), opacityLogits: f32('p.opacityLogits'), sh: f32('p.sh'),
+    means: get('p.means'), logScales: get('p.logScales'), quats: get('p.quats'), opacityLogits: get('p.opacityLogits'), sh: get('p.sh'),
   };
-  for (const k of PARAM_GROUPS) s.adam[k].load({ m: f32(`m.${k}`), v: f32(`v.${k}`), t: meta.adamT[k] });
+  for (const k of PARAM_GROUPS) s.adam[k].load({ m: get(`m.${k}`), v: get(`v.${k}`), t: meta.adamT[k] });
   s.stats = new GradStats(meta.count);
-  s.stats.sum = f32('stats.sum');
-  s.stats.count = f32('stats.count');
+  s.stats.sum = get('stats.sum');
+  s.stats.count = get('stats.count');
   const ph = s.photometric;
   if (ph) {
     if (!meta.phT) throw new Error('checkpoint has no photometric state; resume with the same --photometric setting');
     for (const k of PH_KEYS) {
-      ph[k].set(f32(`ph.${k}`));
-      ph.adam[k].load({ m: f32(`ph.m.${k}`), v: f32(`ph.v.${k}`), t: meta.phT[k]! });
+      ph[k].set(get(`ph.${k}`));
+      ph.adam[k].load({ m: get(`ph.m.${k}`), v: get(`ph.v.${k}`), t: meta.phT[k]! });
     }
   }
   if (s.poses) {

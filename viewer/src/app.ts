@@ -58,10 +58,22 @@ export async function settle(minFrames = 3, maxMs = 5000): Promise<void> {
   }
 }
 
+const pixel = new Uint8Array(4);
+let lastSync = 0;
+
 export function renderFrame(): void {
   const t0 = performance.now();
   renderer.render(scene, camera);
-  stats.tick(t0, performance.now() - t0);
+  // render() only queues the GPU's work (on software WebGL that is most of a frame): about once a
+  // second, wait for it (a one-pixel read) so the overlay shows what a frame really costs
+  let synced: number | undefined;
+  if (t0 - lastSync > 1000 && !renderer.xr.isPresenting) {
+    const gl = renderer.getContext();
+    gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+    synced = performance.now() - t0;
+    lastSync = performance.now();
+  }
+  stats.tick(t0, performance.now() - t0, synced);
   while (app.frameWaiters.length) app.frameWaiters.shift()!();
 }
 

@@ -62,7 +62,15 @@ export class AssetPanel {
     list.replaceChildren();
     for (const a of catalog.assets) {
       const li = document.createElement('li');
-      li.textContent = a.name;
+      if (a.thumbnailUrl) {
+        const img = document.createElement('img');
+        img.src = a.thumbnailUrl;
+        img.alt = '';
+        img.loading = 'lazy';
+        img.draggable = false;
+        li.appendChild(img);
+      }
+      li.appendChild(document.createTextNode(a.name));
       const size = a.extentsM ? ` · ${a.extentsM.map((v) => v.toFixed(2)).join('×')} m${a.scale === 'arbitrary' ? ' (arbitrary scale)' : ''}` : '';
       li.title = `${a.id}${size} — drag into the scene, or double-click to place in front of you`;
       li.draggable = true;

@@ -1,6 +1,8 @@
 // Crop & clean panel: a box or sphere (moved / turned / sized with three's TransformControls) or a
 // screen lasso selects splats; delete, keep only, undo; a floater filter with a preview; export of
 // what is kept; and the box saved as an `r2s.box-selection` file for `r2s extract --box FILE`.
+// Only the active shape's outline is drawn; the selected splats are tinted cyan while the panel
+// is open (the floater preview red).
 import * as THREE from 'three';
 import { TransformControls } from 'three/addons/controls/TransformControls.js';
 import type { BoxSelection } from '../../src/viewer-server/protocol.js';
@@ -42,6 +44,7 @@ export class EditPanel {
     this.boxLines = new THREE.LineSegments(new THREE.EdgesGeometry(new THREE.BoxGeometry(1, 1, 1)), mat);
     this.sphereLines = new THREE.LineSegments(new THREE.WireframeGeometry(new THREE.SphereGeometry(0.5, 16, 8)), mat);
     this.boxLines.renderOrder = this.sphereLines.renderOrder = 10;
+    this.sphereLines.visible = false;
     this.shape.add(this.boxLines, this.sphereLines);
     this.shape.name = 'selection-shape';
     this.shape.visible = false;
@@ -67,7 +70,31 @@ export class EditPanel {
     if (this.shape.visible) this.gizmo.attach(this.shape);
     else this.gizmo.detach();
     if (on) this.recount();
+    else if (this.tinted) {
+      this.tinted = false;
+      if (!this.preview) this.host.editable()?.show();
+      this.host.onEdited();
+    }
     markDirty();
+  }
+
+  /** whether the displayed splats carry the selection tint */
+  private tinted = false;
+  private tintTimer = 0;
+
+  /** Tint the selection (soon: gizmo drags recount often and a rebuild costs a frame or two). */
+  private highlight(): void {
+    if (this.tintTimer) return;
+    this.tintTimer = window.setTimeout(() => {
+      this.tintTimer = 0;
+      const ed = this.host.editable();
+      if (!ed || !this.open || this.preview) return;
+      const any = !!this.selection && countOf(this.selection) > 0;
+      if (!any && !this.tinted) return;
+      ed.show(any ? this.selection! : undefined, 'cyan');
+      this.tinted = any;
+      this.host.onEdited();
+    }, 120);
   }
 
   /** Put the shape at the orbit target, upright (local y along the scene's up), a tenth of the scene. */
@@ -159,6 +186,7 @@ export class EditPanel {
       return s.inFront ? [s.x, s.y] : null;
     });
     this.showCount();
+    this.highlight();
     return countOf(this.selection);
   }
 
@@ -178,6 +206,7 @@ export class EditPanel {
     this.shape.updateMatrix();
     this.selection = ed.selectShape(this.shape.matrix, this.tool);
     this.showCount();
+    this.highlight();
     return countOf(this.selection);
   }
 

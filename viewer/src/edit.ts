@@ -18,6 +18,8 @@ export class EditableScene {
   /** splat centres in the scene frame (x, y, z per splat), decoded once */
   readonly centres: Float32Array;
   readonly opacities: Float32Array;
+  /** largest axis (σ) of each splat, scene units */
+  readonly sizes: Float32Array;
   /** 1 = kept */
   alive: Uint8Array;
   private history: Uint8Array[] = [];
@@ -41,10 +43,12 @@ export class EditableScene {
     this.encoding = p.splatEncoding;
     this.centres = new Float32Array(this.count * 3);
     this.opacities = new Float32Array(this.count);
+    this.sizes = new Float32Array(this.count);
     this.weights = new Float32Array(this.count);
     p.forEachSplat((i, c, s, _q, o) => {
       this.centres.set([c.x, c.y, c.z], i * 3);
       this.opacities[i] = o;
+      this.sizes[i] = Math.max(s.x, s.y, s.z);
       this.weights[i] = o * Math.cbrt(s.x * s.y * s.z);
     });
     this.alive = new Uint8Array(this.count).fill(1);
@@ -111,30 +115,41 @@ export class EditableScene {
   }
 
   /**
-   * Floaters: kept splats fainter than `minOpacity`, or with fewer than `minNeighbours` kept
-   * centres within `radius` (a uniform grid of that cell size finds them).
+   * Floaters: kept splats fainter than `minOpacity` and small (a large faint splat is sky or
+   * haze that the scene needs), or with fewer than `minNeighbours` kept centres within a radius
+   * that grows with the splat: `radius` for small splats, 3× its size for large ones (far
+   * content — the sky — is made of large, sparse splats and is not isolated at its own scale).
+   * Grids of cell sizes radius·4^k find the neighbours.
    */
   selectFloaters(minOpacity: number, minNeighbours: number, radius: number): Uint8Array {
     const sel = new Uint8Array(this.count);
     const c = this.centres;
-    const key = (x: number, y: number, z: number) => `${Math.floor(x / radius)},${Math.floor(y / radius)},${Math.floor(z / radius)}`;
-    const grid = new Map<string, number[]>();
-    for (let i = 0; i < this.count; i++) {
-      if (!this.alive[i]) continue;
-      const k = key(c[i * 3]!, c[i * 3 + 1]!, c[i * 3 + 2]!);
-      let cell = grid.get(k);
-      if (!cell) grid.set(k, (cell = []));
-      cell.push(i);
+    const LEVELS = 6;
+    const levelOf = (i: number) => Math.min(LEVELS - 1, Math.max(0, Math.ceil(Math.log((3 * this.sizes[i]!) / radius) / Math.log(4))));
+    const grids = Array.from({ length: LEVELS }, () => new Map<string, number[]>());
+    const used = new Uint8Array(LEVELS);
+    for (let i = 0; i < this.count; i++) if (this.alive[i]) used[levelOf(i)] = 1;
+    for (let L = 0; L < LEVELS; L++) {
+      if (!used[L]) continue;
+      const r = radius * 4 ** L;
+      for (let i = 0; i < this.count; i++) {
+        if (!this.alive[i]) continue;
+        const k = `${Math.floor(c[i * 3]! / r)},${Math.floor(c[i * 3 + 1]! / r)},${Math.floor(c[i * 3 + 2]! / r)}`;
+        let cell = grids[L]!.get(k);
+        if (!cell) grids[L]!.set(k, (cell = []));
+        cell.push(i);
+      }
     }
-    const r2 = radius * radius;
     for (let i = 0; i < this.count; i++) {
       if (!this.alive[i]) continue;
-      if (this.opacities[i]! < minOpacity) {
+      const L = levelOf(i);
+      if (this.opacities[i]! < minOpacity && L === 0) {
         sel[i] = 1;
         continue;
       }
+      const rad = radius * 4 ** L, r2 = rad * rad, grid = grids[L]!;
       const x = c[i * 3]!, y = c[i * 3 + 1]!, z = c[i * 3 + 2]!;
-      const gx = Math.floor(x / radius), gy = Math.floor(y / radius), gz = Math.floor(z / radius);
+      const gx = Math.floor(x / rad), gy = Math.floor(y / rad), gz = Math.floor(z / rad);
       let n = 0;
       search: for (let dx = -1; dx <= 1; dx++)
         for (let dy = -1; dy <= 1; dy++)
@@ -149,8 +164,8 @@ export class EditableScene {
     return sel;
   }
 
-  /** Packed splats of `keep` (indices into the loaded file), tinted red where `highlight` is set. */
-  private subset(keep: Uint32Array, highlight?: Uint8Array): PackedSplats {
+  /** Packed splats of `keep` (indices into the loaded file), tinted (red, else cyan) where `highlight` is set. */
+  private subset(keep: Uint32Array, highlight?: Uint8Array, tint: 'red' | 'cyan' = 'red'): PackedSplats {
     const n = keep.length;
     const words = new Uint32Array(capacity(n) * 4);
     const a = this.words;
@@ -159,8 +174,10 @@ export class EditableScene {
       words.set(a.subarray(i * 4, i * 4 + 4), k * 4);
       if (highlight?.[i]) {
         const w = words[k * 4]!;
-        // word 0 is RGBA8: full red, darkened green and blue, same alpha
-        words[k * 4] = (0xff | ((((w >>> 8) & 0xff) >>> 2) << 8) | ((((w >>> 16) & 0xff) >>> 2) << 16) | (w & 0xff000000)) >>> 0;
+        // word 0 is RGBA8: full red, darkened green and blue (or darkened red, bright green and blue), same alpha
+        const r = w & 0xff, g = (w >>> 8) & 0xff, b = (w >>> 16) & 0xff;
+        const [r2, g2, b2] = tint === 'red' ? [0xff, g >>> 2, b >>> 2] : [r >>> 2, 0x80 | (g >>> 1), 0xc0 | (b >>> 2)];
+        words[k * 4] = (r2 | (g2 << 8) | (b2 << 16) | (w & 0xff000000)) >>> 0;
       }
     }
     const extra: Record<string, unknown> = {};
@@ -187,8 +204,8 @@ export class EditableScene {
   }
 
   /** Rebuild the displayed mesh from the kept splats (and the budget), optionally highlighting some. */
-  show(highlight?: Uint8Array): void {
-    const packed = this.subset(this.keptIndices(this.budget), highlight);
+  show(highlight?: Uint8Array, tint: 'red' | 'cyan' = 'red'): void {
+    const packed = this.subset(this.keptIndices(this.budget), highlight, tint);
     const mesh = new SplatMesh({ packedSplats: packed });
     this.onMesh(mesh);
   }

@@ -27,8 +27,15 @@ export class Navigation {
   constructor(private camera: THREE.PerspectiveCamera, canvas: HTMLCanvasElement, onUserInput: () => void, onChange: () => void) {
     this.orbit = new OrbitControls(camera, canvas);
     this.orbit.enableDamping = false;
-    this.orbit.addEventListener('start', onUserInput);
-    this.orbit.addEventListener('change', onChange);
+    // a press alone (a click to measure at a capture camera) must not leave the camera's exact
+    // projection, or the image jumps under the cursor: only a press that moves the view does
+    let pressed = false;
+    this.orbit.addEventListener('start', () => (pressed = true));
+    this.orbit.addEventListener('end', () => (pressed = false));
+    this.orbit.addEventListener('change', () => {
+      if (pressed) onUserInput();
+      onChange();
+    });
     window.addEventListener('keydown', (e) => {
       if (isTyping(e) || e.ctrlKey || e.metaKey) return;
       if (MOVE_KEYS[e.code]) {

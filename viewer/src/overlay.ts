@@ -1,4 +1,7 @@
-// Scene info overlay: splat count, frames per second and mean frame time.
+// Scene info overlay: splat count, frames per second and frame time. The frame time shown is the
+// larger of the mean interval between rendered frames and the last GPU-synchronised render (the
+// render call returns before the GPU has drawn; app.ts waits for it about once a second), so a
+// slow GPU cannot hide behind quick calls.
 import { $ } from './ui.js';
 
 export class FrameStats {
@@ -9,16 +12,20 @@ export class FrameStats {
   /** CPU milliseconds of the last render call */
   lastRenderMs = 0;
 
-  /** Record one rendered frame; `now` from performance.now(). */
-  tick(now: number, renderMs: number): void {
+  /** last render timed to the GPU's completion, ms */
+  syncedMs = 0;
+
+  /** Record one rendered frame; `now` from performance.now(); `syncedMs` when it waited for the GPU. */
+  tick(now: number, renderMs: number, syncedMs?: number): void {
     this.frameCount++;
     this.lastRenderMs = renderMs;
+    if (syncedMs !== undefined) this.syncedMs = syncedMs;
     if (this.last) this.times.push(now - this.last);
     this.last = now;
     if (this.times.length > 120) this.times.shift();
     if (now - this.shownAt > 500) {
       this.shownAt = now;
-      const ms = this.meanFrameMs();
+      const ms = this.shownFrameMs();
       $('stat-fps').textContent = ms > 0 ? (1000 / ms).toFixed(1) : '–';
       $('stat-ms').textContent = ms > 0 ? ms.toFixed(1) : '–';
     }
@@ -27,6 +34,11 @@ export class FrameStats {
   /** Frames rendered on demand leave gaps; those are not frame time. */
   idle(): void {
     this.last = 0;
+  }
+
+  /** What the overlay shows: a frame costs at least its GPU-synchronised render. */
+  shownFrameMs(): number {
+    return Math.max(this.meanFrameMs(), this.syncedMs);
   }
 
   meanFrameMs(): number {

@@ -18,6 +18,8 @@ export interface EditHost {
   target: () => THREE.Vector3;
   setOrbitEnabled: (on: boolean) => void;
   onEdited: () => void;
+  /** the frame (up, scale) a .ply export carries in its header */
+  frame: () => object;
 }
 
 type Tool = 'box' | 'sphere' | 'lasso';
@@ -307,7 +309,7 @@ export class EditPanel {
   export(kind: 'spz' | 'ply'): Uint8Array | null {
     const ed = this.host.editable();
     if (!ed) return null;
-    const bytes = kind === 'spz' ? ed.exportSpz() : ed.exportPly();
+    const bytes = kind === 'spz' ? ed.exportSpz() : ed.exportPly(this.host.frame());
     const name = `${(app.manifest?.title ?? 'scene').replace(/\.(ply|spz|splat)$/i, '').replace(/[^\w.-]+/g, '_')}-edited.${kind}`;
     downloadBytes(name, bytes);
     showNote(`Exported <b>${escapeHtml(name)}</b> (${ed.kept.toLocaleString('en-US')} splats${ed.shDegree ? `, SH degree ${ed.shDegree} kept` : ''}). View it with <code>r2s view ${escapeHtml(name)}</code>.`);

@@ -225,7 +225,7 @@ export class EditableScene {
    * with (`f_rest_*`, channel-major as 3DGS writes them), opacity, scales, rotations. Same content
    * as the .spz export, up to each format's quantisation.
    */
-  exportPly(): Uint8Array {
+  exportPly(frame?: object): Uint8Array {
     const idx = this.keptIndices();
     const p = this.subset(idx);
     const n = p.numSplats;
@@ -234,7 +234,7 @@ export class EditableScene {
     const rest = Array.from({ length: 3 * K }, (_, i) => `f_rest_${i}`);
     const props = ['x', 'y', 'z', 'nx', 'ny', 'nz', 'f_dc_0', 'f_dc_1', 'f_dc_2', ...rest, 'opacity', 'scale_0', 'scale_1', 'scale_2', 'rot_0', 'rot_1', 'rot_2', 'rot_3'];
     const head = new TextEncoder().encode(
-      `ply\nformat binary_little_endian 1.0\ncomment r2s view export\nelement vertex ${n}\n${props.map((q) => `property float ${q}`).join('\n')}\nend_header\n`,
+      `ply\nformat binary_little_endian 1.0\ncomment r2s view export\n${frame ? `comment r2s.frame ${JSON.stringify(frame)}\n` : ''}element vertex ${n}\n${props.map((q) => `property float ${q}`).join('\n')}\nend_header\n`,
     );
     const stride = props.length;
     const body = new Float32Array(n * stride);

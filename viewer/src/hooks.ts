@@ -4,7 +4,7 @@ import type { Arrangement } from '../../src/viewer-server/protocol.js';
 import { app, camera, canvas, nextFrame, project, sceneToView, settle, stats, viewToScene, world } from './app.js';
 import { errorMessages, warningMessages } from './ui.js';
 import { compare, jumpToCamera, leaveCapture, nav, resetView, toggleCompare, togglePlay, views } from './views.js';
-import { assets, editPanel, ground, measure, sceneBox, splatCount, state, surfacesAt } from './main.js';
+import { assets, editPanel, exportFrame, ground, measure, sceneBox, splatCount, state, surfacesAt } from './main.js';
 import { screenshot, togglePanel } from './controls.js';
 import { helpOpen } from './help.js';
 import { assetObjects } from './asset-view.js';
@@ -185,7 +185,7 @@ export function installHooks(): void {
     exportScene(kind: 'spz' | 'ply') {
       const ed = state.editable;
       if (!ed) return null;
-      const bytes = kind === 'spz' ? ed.exportSpz() : ed.exportPly();
+      const bytes = kind === 'spz' ? ed.exportSpz() : ed.exportPly(exportFrame());
       let s = '';
       for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
       return btoa(s);

@@ -8,7 +8,7 @@ import { upToYQuaternion } from '../../src/geometry/three-convert.js';
 import type { ViewerCameras, ViewerCatalog, ViewerManifest, ViewerPoints, ViewerUserFrame } from '../../src/viewer-server/protocol.js';
 import { app, camera, canvas, continuous, markDirty, params, renderer, renderFrame, scene, settle, stats, world, sceneToView } from './app.js';
 import { $, clearStatus, fetchJson, messageOf, setStatus, showError } from './ui.js';
-import { loadSplats, splatCountOf, splatsFromBytes } from './splats.js';
+import { loadSplats, splatCountOf, splatsFromBytes, type FileFrame } from './splats.js';
 import { CameraGraphics, cameraSpacing, localPose, medianStep } from './capture.js';
 import { buildPointCloud } from './points.js';
 import { AssetPanel } from './assets.js';
@@ -32,6 +32,8 @@ export const state = {
   points: null as THREE.Points | null,
   grid: null as THREE.GridHelper | null,
   loaded: false,
+  /** the frame a lone exported .ply carried (when no workspace gives one) */
+  fileFrame: null as FileFrame | null,
   /** scene-frame sparse points (or splat centres) the local ground is estimated from */
   groundSource: [] as THREE.Vector3[],
 };
@@ -61,7 +63,17 @@ export const editPanel = new EditPanel({
   target: () => nav.orbit.target.clone(),
   setOrbitEnabled: (on) => (nav.orbit.enabled = on),
   onEdited: () => updateSplatCount(),
+  frame: () => exportFrame(),
 });
+
+/** The frame a .ply export carries: the scene's up as shown, and what its scale is. */
+export function exportFrame(): FileFrame {
+  const f = app.manifest?.frame;
+  const ff = state.fileFrame;
+  const scale = measure.frame.scale || f?.scale === 'metric' || ff?.scale === 'metric' ? 'metric' : 'arbitrary';
+  const method = measure.frame.scale ? 'measured' : f?.scale === 'metric' ? f.method : (ff?.method ?? 'none');
+  return { kind: 'r2s.frame', up: sceneUp(), scale, method };
+}
 
 const probe = new SurfaceProbe();
 
@@ -131,6 +143,14 @@ function setSceneMesh(mesh: SplatMesh): void {
 /** Show a decoded scene: the edit layer wraps it, the budget applies. */
 function showScene(mesh: SplatMesh): void {
   state.editable = null;
+  // a file the viewer exported keeps its frame; a workspace's own frame comes first
+  const ff = mesh.userData.r2sFrame as FileFrame | undefined;
+  if (ff && !app.manifest?.frame && app.manifest?.kind !== 'workspace') {
+    state.fileFrame = ff;
+    world.quaternion.fromArray(upToYQuaternion(ff.up));
+    world.updateMatrixWorld(true);
+    $('frame-label').textContent = frameLabel();
+  }
   setSceneMesh(mesh);
   try {
     state.editable = new EditableScene(mesh, setSceneMesh);
@@ -167,6 +187,7 @@ function frameLabel(): string {
   let label: string;
   if (measure.frame.scale) label = `metric (from measurement, ×${measure.frame.scale.factor.toPrecision(4)}${known ? `, overriding ${known.what}` : ''})`;
   else if (f?.scale === 'metric') label = f.method === 'gps' ? 'metric (GPS, ENU up)' : `metric (camera height ${f.cameraHeight ?? '?'} m)`;
+  else if (state.fileFrame) label = `${state.fileFrame.scale === 'metric' ? `metric (${state.fileFrame.method})` : 'arbitrary scale'}, frame from the file`;
   else label = 'arbitrary scale';
   if (measure.frame.up && known) {
     const deg = THREE.MathUtils.radToDeg(new THREE.Vector3(...measure.frame.up).angleTo(known.up));

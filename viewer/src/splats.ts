@@ -56,7 +56,9 @@ export async function splatsFromBytes(
     }
   }
   onProgress(`Decoding ${name}`);
+  const frame = format === 'ply' ? frameOfPly(bytes) : null;
   const mesh = new SplatMesh({ fileBytes: bytes, fileType: FILE_TYPES[format], fileName: name });
+  if (frame) mesh.userData.r2sFrame = frame;
   try {
     await mesh.initialized;
   } catch (e) {
@@ -65,6 +67,29 @@ export async function splatsFromBytes(
   const n = mesh.packedSplats?.numSplats ?? mesh.splats?.getNumSplats() ?? 0;
   if (!n) throw new Error(`${name} decoded to 0 splats`);
   return mesh;
+}
+
+/** The frame a PLY exported by the viewer carries (`comment r2s.frame {json}`), if any. */
+export interface FileFrame {
+  kind: 'r2s.frame';
+  up: [number, number, number];
+  scale: 'metric' | 'arbitrary';
+  /** what made it metric: gps, camera-height, measured */
+  method: string;
+}
+
+function frameOfPly(bytes: Uint8Array): FileFrame | null {
+  const head = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, 4096)));
+  const m = /^comment r2s\.frame (\{.*\})$/m.exec(head.slice(0, head.indexOf('end_header')));
+  if (!m) return null;
+  try {
+    const f = JSON.parse(m[1]!) as Partial<FileFrame>;
+    const up = f.up;
+    if (f.kind !== 'r2s.frame' || !Array.isArray(up) || up.length !== 3 || !up.every((v) => Number.isFinite(v)) || Math.hypot(...up) < 1e-9) return null;
+    return { kind: 'r2s.frame', up: up as [number, number, number], scale: f.scale === 'metric' ? 'metric' : 'arbitrary', method: String(f.method ?? 'none') };
+  } catch {
+    return null;
+  }
 }
 
 export function splatCountOf(mesh: SplatMesh): number {

@@ -6,6 +6,12 @@
  * libGLX_nvidia.so.0, which fails with "Found no drivers". The same driver works through
  * libEGL_nvidia.so.0, so we write an ICD json for it and point VK_ICD_FILENAMES there before
  * Dawn creates its Vulkan instance. Without any adapter, callers fall back to CPU reference paths.
+ *
+ * WebGPU errors nobody captured in an error scope (a command buffer rejected at submit is dropped
+ * whole, silently) print one warning line naming the labelled pass or object they came from. In
+ * strict mode (R2S_GPU_STRICT=1: the test suite, self-checks) each is also recorded, and
+ * `takeGpuErrors` / `assertNoGpuErrors` let the caller fail hard. R2S_VK_VALIDATION=<dir> runs
+ * Dawn under the Khronos validation layer (vk-validation.ts).
  */
 import { existsSync, readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { warnOnce } from '../util/log.js';
 import { quietNativeStderr } from './native-stderr.js';
+import { enableVkValidation } from './vk-validation.js';
 
 export interface GpuContext {
   adapter: GPUAdapter;
@@ -23,6 +30,8 @@ export interface GpuContext {
   isSoftware: boolean;
   /** The ICD fix applied, if any. */
   icdFix?: string;
+  /** The Vulkan validation layer's log for this process (R2S_VK_VALIDATION), if it is on. */
+  validationLog?: string;
 }
 
 export interface DeviceProbe {
@@ -128,6 +137,11 @@ export function getDevice(): Promise<GpuContext | null> {
   return cached;
 }
 
+/** The shared device if this process has asked for one (without creating it), else null. */
+export async function deviceIfCreated(): Promise<GpuContext | null> {
+  return cached ? cached.catch(() => null) : null;
+}
+
 /** Like getDevice(), but throws a clear error when no GPU adapter is available. */
 export async function requireDevice(): Promise<GpuContext> {
   const ctx = await getDevice();
@@ -146,6 +160,7 @@ async function createContext(): Promise<GpuContext | null> {
     return null;
   }
   const icdFix = applyHeadlessNvidiaFix();
+  const validationLog = await enableVkValidation();
   let webgpu: typeof import('webgpu');
   try {
     webgpu = await import('webgpu');
@@ -154,7 +169,8 @@ async function createContext(): Promise<GpuContext | null> {
     return null;
   }
   Object.assign(globalThis, webgpu.globals);
-  const gpu = webgpu.create([]);
+  // R2S_DAWN_FLAGS: dawn.node create() flags, space-separated (e.g. enable-dawn-features=dump_shaders)
+  const gpu = webgpu.create((process.env.R2S_DAWN_FLAGS ?? '').split(/\s+/).filter(Boolean));
   // tfjs-backend-webgpu looks for navigator.gpu.
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav) {
@@ -182,7 +198,8 @@ async function createContext(): Promise<GpuContext | null> {
     requiredLimits: {
       maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
       maxBufferSize: lim.maxBufferSize,
-      maxStorageBuffersPerShaderStage: lim.maxStorageBuffersPerShaderStage,
+      // not maxStorageBuffersPerShaderStage: every kernel fits WebGPU's default of 8, and keeping
+      // the default makes Dawn hold them to it on every adapter (browsers and Apple GPUs sit there)
       maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
       maxComputeInvocationsPerWorkgroup: lim.maxComputeInvocationsPerWorkgroup,
       maxComputeWorkgroupSizeX: lim.maxComputeWorkgroupSizeX,
@@ -190,12 +207,60 @@ async function createContext(): Promise<GpuContext | null> {
   });
   device.addEventListener?.('uncapturederror', (ev: Event) => {
     const err = (ev as GPUUncapturedErrorEvent).error;
-    warnOnce(`gpu-error-${err.message.slice(0, 40)}`, `GPU error: ${err.message.split('\n')[0]}`);
+    const line = describeGpuError(err);
+    if (gpuStrict()) strictErrors.push(line);
+    warnOnce(`gpu-error-${err.message.slice(0, 60)}`, line);
+  });
+  void device.lost.then((i) => {
+    if (i.reason !== 'destroyed' && gpuStrict()) strictErrors.push(`GPU device lost (${i.reason}): ${i.message.split('\n')[0]}`);
   });
   const info = adapter.info;
   const adapterName = [info.description, info.device, info.vendor].find((s) => s && s.length > 0) ?? 'unknown adapter';
   const isSoftware = /llvmpipe|lavapipe|swiftshader/i.test(`${info.description} ${info.device} ${info.architecture}`) || info.vendor === 'mesa';
-  return { adapter, device, adapterName, isSoftware, ...(icdFix ? { icdFix } : {}) };
+  return { adapter, device, adapterName, isSoftware, ...(icdFix ? { icdFix } : {}), ...(validationLog ? { validationLog } : {}) };
+}
+
+/** Strict mode: every uncaptured WebGPU error is recorded for takeGpuErrors (tests, self-checks). */
+function gpuStrict(): boolean {
+  return process.env.R2S_GPU_STRICT === '1';
+}
+
+const strictErrors: string[] = [];
+
+/** Object kinds whose label names a pass, most specific first. */
+const LABEL_KINDS = ['ComputePassEncoder', 'RenderPassEncoder', 'CommandBuffer', 'CommandEncoder', 'ComputePipeline', 'RenderPipeline', 'ShaderModule', 'BindGroup', 'Buffer', 'Texture'];
+
+/**
+ * One line for an uncaptured WebGPU error: its kind, the label of the pass (or other object) it
+ * names, and the first line of Dawn's message, e.g.
+ * `GPU validation error in "loss": [Buffer "dRgb"] used in submit while destroyed.`
+ */
+export function describeGpuError(err: { message: string; constructor?: { name?: string } }): string {
+  const kind = (err.constructor?.name ?? '').replace(/^GPU/, '').replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+  let label: string | undefined;
+  for (const k of LABEL_KINDS) {
+    const m = new RegExp(`${k} "([^"]+)"`).exec(err.message);
+    if (m) { label = m[1]; break; }
+  }
+  return `GPU ${kind && kind !== 'error' ? `${kind} ` : ''}error${label ? ` in "${label}"` : ''}: ${err.message.split('\n')[0]}`;
+}
+
+/**
+ * The uncaptured WebGPU errors recorded in strict mode since the last call (and clears them). Waits
+ * for the device's queued work first, so errors of work already submitted are in.
+ */
+export async function takeGpuErrors(): Promise<string[]> {
+  const ctx = await deviceIfCreated();
+  if (ctx) {
+    await Promise.race([ctx.device.queue.onSubmittedWorkDone().catch(() => undefined), new Promise((r) => setTimeout(r, 10_000).unref())]);
+  }
+  return strictErrors.splice(0);
+}
+
+/** Throws one Error listing every uncaptured WebGPU error recorded in strict mode (see takeGpuErrors). */
+export async function assertNoGpuErrors(where = ''): Promise<void> {
+  const errs = await takeGpuErrors();
+  if (errs.length > 0) throw new Error(`${errs.length} uncaptured WebGPU error(s)${where ? ` ${where}` : ''}:\n${errs.join('\n')}`);
 }
 
 /** Everything `r2s doctor` prints. */

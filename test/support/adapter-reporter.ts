@@ -1,0 +1,47 @@
+/**
+ * After the run, one line per vitest project: the WebGPU adapter(s) its test files ran on (as the
+ * setup files recorded them), whether the Vulkan validation layer was on, and its test counts, e.g.
+ * "vitest project gpu-swiftshader: SwiftShader driver 5.0.0, validation layer on; 15 files, 92 passed, 0 failed, 1 skipped".
+ */
+import type { Reporter } from 'vitest/reporters';
+
+interface TaskLike {
+  type: string;
+  projectName?: string;
+  meta?: Record<string, unknown>;
+  result?: { state?: string };
+  tasks?: TaskLike[];
+}
+
+function count(tasks: TaskLike[], acc = { passed: 0, failed: 0, skipped: 0 }) {
+  for (const t of tasks) {
+    if (t.tasks && t.type !== 'test') count(t.tasks, acc);
+    else if (t.type === 'test') {
+      const s = t.result?.state;
+      if (s === 'pass') acc.passed++;
+      else if (s === 'fail') acc.failed++;
+      else acc.skipped++;
+    }
+  }
+  return acc;
+}
+
+export default class AdapterReporter implements Reporter {
+  onFinished(files: unknown[] = []): void {
+    const byProject = new Map<string, TaskLike[]>();
+    for (const f of files as TaskLike[]) {
+      const p = f.projectName || 'default';
+      byProject.set(p, [...(byProject.get(p) ?? []), f]);
+    }
+    if (byProject.size === 0) return;
+    const lines = [...byProject].sort(([a], [b]) => a.localeCompare(b)).map(([name, fs]) => {
+      const adapters = [...new Set(fs.map((f) => f.meta?.r2sAdapter).filter((a): a is string => typeof a === 'string'))];
+      const validated = fs.some((f) => f.meta?.r2sValidation === true);
+      const c = count(fs);
+      const failedFiles = fs.filter((f) => f.result?.state === 'fail').length;
+      return `vitest project ${name}: ${adapters.length ? adapters.join(' + ') : 'no WebGPU device'}${validated ? ', validation layer on' : ''}; ` +
+        `${fs.length} files${failedFiles ? ` (${failedFiles} failed)` : ''}, ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
+    });
+    process.stdout.write(`\n${lines.join('\n')}\n`);
+  }
+}

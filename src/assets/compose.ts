@@ -33,30 +33,79 @@ export function placement(asset: string, position: [number, number, number], yaw
   return { asset, position, rotation: [Math.cos(h), 0, Math.sin(h), 0], scale };
 }
 
+/**
+ * A placement's scale multiplies the asset's size: from a thousandth to a thousand times. Outside
+ * that (0, negative, 1e30) the Gaussians' log-scales become −∞, NaN or overflow float32.
+ */
+const SCALE_RANGE = [1e-3, 1e3] as const;
+/** |coordinate| of a position, in scene units: beyond, SPZ's fixed-point positions overflow. */
+const POSITION_LIMIT = 1e6;
+
+const shown = (v: unknown): string => {
+  const s = typeof v === 'string' ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v));
+  return s.length > 40 ? `${s.slice(0, 39)}…` : s;
+};
+
+const scaleOk = (s: number) => Number.isFinite(s) && s >= SCALE_RANGE[0] && s <= SCALE_RANGE[1];
+
 /** Parse `ID@x,y,z[,yaw[,scale]]` (the CLI's --place). */
 export function parsePlacement(spec: string): Placement {
   const m = /^([^@]+)@(.+)$/.exec(spec);
-  const nums = m ? m[2]!.split(',').map(Number) : [];
+  const fields = m ? m[2]!.split(',') : [];
+  const nums = fields.map((f) => (f.trim() === '' ? NaN : Number(f)));
   if (!m || nums.length < 3 || nums.length > 5 || nums.some((v) => !Number.isFinite(v))) {
-    throw new UserError(`bad placement "${spec}"`, { fix: 'write ID@x,y,z[,yaw[,scale]]' });
+    throw new UserError(`bad placement "${spec}"`, { fix: 'write ID@x,y,z[,yaw[,scale]] with finite numbers, e.g. chair@1.5,0,-2,90,1' });
   }
+  const bad = (what: string) => new UserError(`--place ${spec}: ${what}`, { fix: 'write ID@x,y,z[,yaw[,scale]], e.g. chair@1.5,0,-2,90,1' });
+  if (nums.slice(0, 3).some((v) => Math.abs(v) > POSITION_LIMIT)) throw bad(`a coordinate beyond ±${POSITION_LIMIT} scene units`);
+  if (nums[4] !== undefined && !scaleOk(nums[4])) throw bad(`scale must be between ${SCALE_RANGE[0]} and ${SCALE_RANGE[1]}, got ${nums[4]}`);
   return placement(m[1]!, [nums[0]!, nums[1]!, nums[2]!], nums[3] ?? 0, nums[4] ?? 1);
 }
 
-/** Placements from an r2s arrangement or the viewer's Arrangement JSON. */
+/**
+ * Placements from an r2s arrangement or the viewer's Arrangement JSON, every field checked: a bad
+ * one is a UserError naming the file, the entry and the field.
+ */
 export function parseArrangement(json: unknown, file = 'arrangement'): Placement[] {
   const j = json as Record<string, unknown>;
-  if (j && j.kind === 'r2s.arrangement' && Array.isArray(j.placements)) {
-    return (j.placements as { asset: string; position: [number, number, number]; yaw?: number; scale?: number }[]).map((p) => placement(p.asset, p.position, p.yaw ?? 0, p.scale ?? 1));
+  const r2s = !!j && typeof j === 'object' && j.kind === 'r2s.arrangement' && Array.isArray(j.placements);
+  const viewer = !r2s && !!j && typeof j === 'object' && Array.isArray(j.items);
+  if (!r2s && !viewer) {
+    throw new UserError(`${file}: not an arrangement`, { file, fix: 'expected {"kind":"r2s.arrangement","placements":[...]} or a viewer arrangement {"version":1,"items":[...]}' });
   }
-  if (j && Array.isArray(j.items)) {
-    return (j.items as { assetId: string; position: [number, number, number]; quaternion: number[]; scale: number[] }[]).map((it) => {
-      const [x, y, z, w] = it.quaternion;
-      const s = it.scale;
-      return { asset: it.assetId, position: it.position, rotation: [w!, x!, y!, z!], scale: Math.cbrt(Math.abs(s[0]! * s[1]! * s[2]!)) };
-    });
-  }
-  throw new UserError(`${file}: not an arrangement`, { file, fix: 'expected {"kind":"r2s.arrangement","placements":[...]} or a viewer arrangement {"version":1,"items":[...]}' });
+  const list = (r2s ? j.placements : j.items) as unknown[];
+  const key = r2s ? 'placements' : 'items';
+  const example = r2s ? '{"asset": "chair", "position": [1.5, 0, -2], "yaw": 90, "scale": 1}' : '{"assetId": "chair", "position": [1.5, 0, -2], "quaternion": [0, 0, 0, 1], "scale": [1, 1, 1]}';
+  if (list.length === 0) throw new UserError(`${file}: "${key}" is empty`, { file, fix: `add at least one entry like ${example}` });
+  return list.map((item, i) => {
+    const bad = (field: string, what: string, got: unknown) =>
+      new UserError(`${file}: ${key}[${i}]${field ? `.${field}` : ''} ${what}, got ${shown(got)}`, { file, fix: `write each entry like ${example}` });
+    if (!item || typeof item !== 'object' || Array.isArray(item)) throw bad('', 'must be an object', item);
+    const e = item as Record<string, unknown>;
+    const numbers = (field: string, n: number): number[] => {
+      const v = e[field];
+      if (!Array.isArray(v) || v.length !== n || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad(field, `must be ${n} finite numbers`, v);
+      return v as number[];
+    };
+    const idField = r2s ? 'asset' : 'assetId';
+    const asset = e[idField];
+    if (typeof asset !== 'string' || !asset) throw bad(idField, 'must be an asset id (a string)', asset);
+    const position = numbers('position', 3) as [number, number, number];
+    if (position.some((v) => Math.abs(v) > POSITION_LIMIT)) throw bad('position', `must lie within ±${POSITION_LIMIT} scene units`, position);
+    if (r2s) {
+      const yaw = e.yaw ?? 0, scale = e.scale ?? 1;
+      if (typeof yaw !== 'number' || !Number.isFinite(yaw)) throw bad('yaw', 'must be a finite number of degrees', yaw);
+      if (typeof scale !== 'number' || !scaleOk(scale)) throw bad('scale', `must be a number between ${SCALE_RANGE[0]} and ${SCALE_RANGE[1]}`, scale);
+      return placement(asset, position, yaw, scale);
+    }
+    const [x, y, z, w] = numbers('quaternion', 4) as [number, number, number, number];
+    if (Math.hypot(x, y, z, w) < 1e-9) throw bad('quaternion', 'must not be zero', e.quaternion);
+    const s = numbers('scale', 3);
+    if (s.some((v) => v <= 0)) throw bad('scale', 'must be 3 positive numbers', s);
+    const uniform = Math.cbrt(s[0]! * s[1]! * s[2]!);
+    if (!scaleOk(uniform)) throw bad('scale', `must average (geometric mean) between ${SCALE_RANGE[0]} and ${SCALE_RANGE[1]}`, s);
+    return { asset, position, rotation: [w, x, y, z], scale: uniform };
+  });
 }
 
 export interface ComposeInput {

@@ -2,18 +2,21 @@
  * `r2s batch PIPELINE.yaml [--redis URL]` and `r2s batch status`: validate the whole pipeline
  * before any work, submit its jobs, drive them (locally, or by waiting for workers) with a live
  * table, then write batch-report.json and report.html. src/cli/commands/batch.ts re-exports this.
+ * One batch at a time on an output root: it is locked like a workspace (`<output>/.r2s.lock`,
+ * src/pipeline/lock.ts), so a second batch on it is refused with one line naming the first.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { UserError, errorMessage } from '../util/errors.js';
+import { UserError, errorMessage, fsError } from '../util/errors.js';
+import { acquireWorkspaceLock } from '../pipeline/lock.js';
 import { writeJsonAtomic } from '../util/fsx.js';
 import { result, isJsonMode } from '../util/log.js';
-import { loadStageCatalog } from './stage-bridge.js';
+import { loadStageCatalog, type StageCatalog } from './stage-bridge.js';
 import { loadPipeline } from './pipeline-file.js';
-import { planJobs } from './pipeline-types.js';
+import { planJobs, type JobSpec, type Pipeline } from './pipeline-types.js';
 import { openQueue } from './queue-factory.js';
-import { createLiveTable, renderTable } from './live-table.js';
+import { createLiveTable, renderTable, type LiveTable } from './live-table.js';
 import { buildReport, writeReports } from './report.js';
 import { allSettled } from './queue.js';
 
@@ -78,6 +81,37 @@ export async function run(argv: string[]): Promise<number> {
     if (values.json) result({ ok: true, captures: pipeline.captures.length, stages: pipeline.stages.map((s) => s.stage), jobs: jobs.length });
     return 0;
   }
+  const release = lockOutputRoot(pipeline.output, `r2s batch ${file}`);
+  try {
+    return await runLocked({ pipeline, jobs, table, catalog, values });
+  } finally {
+    release();
+  }
+}
+
+/**
+ * Take the output root's lock. Signals stay with the batch (it stops its jobs, then reports); the
+ * lock goes when the process goes, and one left by a dead batch is taken over.
+ */
+function lockOutputRoot(output: string, command: string): () => void {
+  try {
+    mkdirSync(output, { recursive: true });
+  } catch (e) {
+    throw fsError(e, output);
+  }
+  try {
+    return acquireWorkspaceLock(output, command, { signals: false });
+  } catch (e) {
+    if (e instanceof UserError && e.message.startsWith('workspace ')) {
+      throw new UserError(`batch output ${e.message.slice('workspace '.length)}`, { file: output, fix: `wait for that batch to finish (\`r2s batch status ${output}\` shows it), or stop it` });
+    }
+    throw e;
+  }
+}
+
+/** Submit the jobs, drive them to the end, write the reports (under the output root's lock). */
+async function runLocked(r: { pipeline: Pipeline; jobs: JobSpec[]; table: LiveTable; catalog: StageCatalog; values: ReturnType<typeof parse>['values'] }): Promise<number> {
+  const { pipeline, jobs, table, catalog, values } = r;
   const queue = await openQueue({ output: pipeline.output, ...(values.redis ? { redis: values.redis } : {}), ...(values.queue ? { queueName: values.queue } : {}), catalog });
   const meta: BatchMeta = { pipeline: pipeline.file, backend: queue.backend, ...(values.redis ? { redis: values.redis, queueName: values.queue ?? 'r2s' } : {}) };
   await writeJsonAtomic(path.join(pipeline.output, 'batch.json'), meta);

@@ -7,11 +7,15 @@
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const JOB_MAIN = path.join(here, 'job-main.ts');
+// tsx by its own path: a bare `--import tsx` resolves from the current folder, so a batch started
+// anywhere but inside the r2s checkout failed every job with ERR_MODULE_NOT_FOUND
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface JobProgress {
   label: string;
@@ -52,7 +56,7 @@ export function runJobProcess(o: JobRunOptions, onStart?: (pid: number) => void)
   mkdirSync(path.dirname(o.logFile), { recursive: true });
   const log = createWriteStream(o.logFile, { flags: 'a' });
   log.write(`\n== ${new Date().toISOString()} ${o.job.command}\n`);
-  const child = spawn(process.execPath, ['--import', 'tsx', JOB_MAIN, JSON.stringify(o.job)], {
+  const child = spawn(process.execPath, ['--import', TSX, JOB_MAIN, JSON.stringify(o.job)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, R2S_QUIET: '0', ...o.env },
   });

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parse as parseYaml, parseDocument, isMap, isSeq, isScalar, type Node, type YAMLMap, type Pair } from 'yaml';
-import { UserError, errorMessage } from '../util/errors.js';
+import { UserError, errorMessage, fsError } from '../util/errors.js';
 import type { StageCatalog } from './stage-bridge.js';
 import type { Capture, Pipeline, PipelineStage, ResourceHints, RetryPolicy } from './pipeline-types.js';
 import { captureNames, expandGlob, isCaptureInput } from './inputs.js';
@@ -34,7 +34,12 @@ export function loadPipeline(file: string, catalog: StageCatalog, over: LoadOver
   try {
     text = readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new UserError(`cannot read pipeline ${file}: ${errorMessage(e)}`, { fix: 'pass the path of a pipeline YAML, e.g. pipelines/drive-footage.yaml' });
+    // the fs error's own message without its fix: one fix per line
+    const fe = fsError(e, abs);
+    const why = fe instanceof UserError ? fe.message.replace(`${abs}: `, '') : errorMessage(e);
+    const wrongPath = ['ENOENT', 'EISDIR', 'ENOTDIR'].includes(String((e as NodeJS.ErrnoException).code));
+    const fix = fe instanceof UserError && !wrongPath && fe.fix ? fe.fix : 'pass the path of a pipeline YAML, e.g. pipelines/drive-footage.yaml';
+    throw new UserError(`cannot read pipeline ${file} (${abs}): ${why}`, { file, fix });
   }
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });

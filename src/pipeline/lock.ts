@@ -22,13 +22,17 @@ interface Held {
 }
 
 const held = new Map<string, Held>();
+let exitHandlerInstalled = false;
 let handlersInstalled = false;
 
 /** The lock file of a workspace folder. */
 export const lockFileOf = (root: string) => path.join(path.resolve(root), '.r2s.lock');
 
-/** Take the lock; returns the release function. */
-export function acquireWorkspaceLock(root: string, command: string): () => void {
+/**
+ * Take the lock; returns the release function. `signals: false` leaves SIGINT / SIGTERM to the
+ * caller (a batch stops its jobs first); the lock still goes on exit.
+ */
+export function acquireWorkspaceLock(root: string, command: string, opts: { signals?: boolean } = {}): () => void {
   const file = lockFileOf(root);
   const mine = held.get(file);
   if (mine) {
@@ -39,7 +43,7 @@ export function acquireWorkspaceLock(root: string, command: string): () => void 
   for (let attempt = 0; attempt < 3; attempt++) {
     if (tryCreate(file, info)) {
       held.set(file, { file, depth: 1 });
-      installHandlers();
+      installHandlers(opts.signals !== false);
       return once(() => release(file));
     }
     const other = readLock(file);
@@ -155,10 +159,13 @@ function releaseAll(): void {
 }
 
 /** Locks go when the process goes: normal exit, Ctrl+C, kill. */
-function installHandlers(): void {
-  if (handlersInstalled) return;
+function installHandlers(signals: boolean): void {
+  if (!exitHandlerInstalled) {
+    exitHandlerInstalled = true;
+    process.on('exit', releaseAll);
+  }
+  if (handlersInstalled || !signals) return;
   handlersInstalled = true;
-  process.on('exit', releaseAll);
   for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     process.on(sig, () => {
       releaseAll();

@@ -33,6 +33,7 @@ import {
 } from '../assets/select/index.js';
 import { ensureWritable, extractAsset } from '../assets/extract.js';
 import type { AssetRecord, ScaleMethod } from '../assets/library/record.js';
+import { readCatalog } from '../assets/library/catalog.js';
 
 /** The default library: `./assets`, relative to the current directory. */
 export const DEFAULT_LIBRARY = 'assets';
@@ -228,8 +229,11 @@ export const extractStage = defineStage({
     const mode = modeOf(o);
     const library = path.resolve(o.library);
     const listing = mode === 'auto' && o.pick === undefined && !o.all;
-    // a library that cannot take the asset fails before any work
-    if (!listing) await ensureWritable(library);
+    // a library that cannot take the asset, or whose catalog is damaged, fails before any work
+    if (!listing) {
+      await ensureWritable(library);
+      await readCatalog(library);
+    }
     const { params, shDegree } = await readGaussianPly(ws.splatsPlyPath);
     const frame = sceneFrame(ws, o.metric);
     const factor = frame.scale === 'metric' ? frame.factor : 1;

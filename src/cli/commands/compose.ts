@@ -11,7 +11,7 @@
  * saved by r2s view) is already in workspace coordinates and is taken as it is. Without --scene
  * the output is in the assets' own frame (+Y up, metres) with no background.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Option } from 'commander';
 import { UserError } from '../../util/errors.js';
@@ -32,7 +32,7 @@ export const usage = `usage: r2s compose [--scene WS] (--place ID@x,y,z[,yaw[,sc
   --place SPEC        ID@x,y,z[,yaw[,scale]] (repeat for more assets)
   --arrangement FILE  placements saved by the viewer ({"version":1,"items":[...]}) or
                       {"kind":"r2s.arrangement","placements":[{"asset","position","yaw","scale"}]}
-  -o, --out OUT       output prefix: writes OUT.ply, OUT.spz and OUT.glb
+  -o, --out OUT       output prefix: writes OUT.ply, OUT.spz and OUT.glb (a folder: DIR/composed.*)
   --library DIR       asset library folder (default: ./assets)
   --json              print a machine-readable result as the last line`;
 
@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!o.place?.length && !o.arrangement) throw new UserError('no placements given', { fix: 'pass --place ID@x,y,z[,yaw[,scale]] (repeatable) or --arrangement FILE' });
   if (o.place?.length && o.arrangement) throw new UserError('--place and --arrangement do not go together', { fix: 'pass one of them' });
   const library = path.resolve(o.library ?? 'assets');
-  const out = o.out.replace(/\.(ply|spz|glb)$/i, '');
+  const out = outputPrefix(o.out);
 
   // placements: [placement, whether it is given about the scene's up (CLI / r2s arrangement) or as-is (viewer)]
   let placements: { p: Placement; upright: boolean }[];
@@ -94,6 +94,28 @@ export async function run(argv: string[]): Promise<number> {
   if (o.json) result({ ok: true, ...r });
   else info(`compose: ${r.placements} placement(s), ${r.gaussians} Gaussians → ${r.files.ply}, ${r.files.spz}, ${r.files.glb}`);
   return 0;
+}
+
+/**
+ * The output prefix of `-o`: a folder (an existing one, or a path ending in "/") gets
+ * `<folder>/composed`; a known extension is dropped; a prefix that names no file (`-o .ply`,
+ * `-o out/.spz`, which would write hidden files) is refused.
+ */
+function outputPrefix(arg: string): string {
+  let isDir = false;
+  try {
+    isDir = statSync(arg).isDirectory();
+  } catch {
+    // not there yet: a new prefix
+  }
+  const prefix = isDir || /[\\/]$/.test(arg) ? path.join(arg, 'composed') : arg.replace(/\.(ply|spz|glb)$/i, '');
+  const base = path.basename(prefix);
+  if (!base || base.startsWith('.') || /[\\/]$/.test(prefix)) {
+    throw new UserError(`-o ${arg} names no output file (it would write a hidden ${prefix}.ply)`, {
+      fix: 'pass -o DIR/NAME (writes DIR/NAME.ply, .spz and .glb) or a folder -o DIR/ (writes DIR/composed.*)',
+    });
+  }
+  return prefix;
 }
 
 function transpose(R: number[]): number[] {

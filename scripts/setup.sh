@@ -2,7 +2,12 @@
 # Installs what r2s needs on a fresh Debian 12 (bookworm) machine: system packages, then npm deps.
 #   - mesa-vulkan-drivers from bookworm-backports (mesa 25: lavapipe, the CPU Vulkan driver Dawn
 #     needs; bookworm's own mesa 22 is too old for Dawn)
-#   - ffmpeg (video ingest), chromium (viewer tests), colmap (optional SfM anchor for benchmarks)
+#   - ffmpeg (video ingest), colmap (optional SfM anchor for benchmarks)
+#   - chromium: the viewer tests, and the GPU test projects' second software Vulkan and validation
+#     layer — Debian's package ships SwiftShader (/usr/lib/chromium/vk_swiftshader_icd.json) and a
+#     current Khronos validation layer (libVkLayer_khronos_validation.so). Debian 12's own
+#     vulkan-validationlayers (1.3.239; none in bookworm-backports) is too old for Dawn: it reports
+#     the Vulkan 1.3/1.4 structures Dawn uses as errors, so it is not installed.
 #   - redis-server (r2s batch --redis / r2s worker, and their tests)
 # Safe to re-run: skips what is already there.
 set -euo pipefail
@@ -34,6 +39,10 @@ if command -v apt-get >/dev/null 2>&1; then
     for p in "${need[@]}"; do [ "$p" != mesa ] && rest+=("$p"); done
     if [ ${#rest[@]} -gt 0 ]; then $SUDO apt-get install -y -qq "${rest[@]}" >/dev/null; fi
   fi
+  # what the GPU test projects need from chromium (test/support/gpu-projects.ts)
+  for f in /usr/lib/chromium/vk_swiftshader_icd.json /usr/lib/chromium/libvk_swiftshader.so /usr/lib/chromium/libVkLayer_khronos_validation.so; do
+    [ -e "$f" ] || echo "setup: $f missing (chromium package changed?): the GPU tests on SwiftShader / under validation will fail" >&2
+  done
 else
   echo "setup: not a Debian system; install a Vulkan driver, ffmpeg and chromium yourself" >&2
 fi

@@ -206,7 +206,7 @@ function readBinary(buf: Uint8Array, file: string, header: PlyHeader, target: Pl
         off += el.count * el.props.reduce((s, p) => s + TYPE_SIZES[p.type]!, 0);
       } else {
         for (let i = 0; i < el.count; i++) for (const p of el.props) {
-          if (p.countType) { off += listBytes(get(p.countType), p.type); } else off += TYPE_SIZES[p.type]!;
+          if (p.countType) { const bytes = listBytes(get(p.countType), p.type); off += bytes; } else off += TYPE_SIZES[p.type]!;
         }
       }
       continue;
@@ -234,7 +234,7 @@ function readBinary(buf: Uint8Array, file: string, header: PlyHeader, target: Pl
     for (let i = 0; i < el.count; i++) {
       for (let k = 0; k < el.props.length; k++) {
         const p = el.props[k]!;
-        if (p.countType) { off += listBytes(get(p.countType), p.type); continue; }
+        if (p.countType) { const bytes = listBytes(get(p.countType), p.type); off += bytes; continue; }
         const v = get(p.type);
         const sk = sinks[k];
         if (sk) sk.dst[i * sk.stride + sk.offset] = v;

@@ -11,17 +11,20 @@ export async function hashPath(p: string): Promise<string> {
   const st = statSync(p);
   if (st.isFile()) return hashFile(p);
   const parts: string[] = [];
-  for (const rel of listFiles(p)) parts.push(`${rel}:${await hashFile(path.join(p, rel))}`);
+  for (const f of listFiles(Buffer.from(p))) parts.push(`${f.rel}:${await hashFile(f.path)}`);
   return hashString(parts.join('\n'));
 }
 
-function listFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const ent of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (ent.name.startsWith('.')) continue; // temp files of atomic writes, the lock
-    const rel = prefix ? `${prefix}/${ent.name}` : ent.name;
-    if (ent.isDirectory()) out.push(...listFiles(path.join(dir, ent.name), rel));
-    else if (ent.isFile()) out.push(rel);
+/** Files below `dir`, opened by their bytes (a name that is not UTF-8 is still a file: issue 25 item 11). */
+function listFiles(dir: Buffer, prefix = ''): Array<{ rel: string; path: Buffer }> {
+  const out: Array<{ rel: string; path: Buffer }> = [];
+  const ents = readdirSync(dir, { withFileTypes: true, encoding: 'buffer' }).map((ent) => ({ ent, name: ent.name.toString('utf8') }));
+  for (const { ent, name } of ents.sort((a, b) => a.name.localeCompare(b.name))) {
+    if (name.startsWith('.')) continue; // temp files of atomic writes, the lock
+    const rel = prefix ? `${prefix}/${name}` : name;
+    const full = Buffer.concat([dir, Buffer.from(path.sep), ent.name]);
+    if (ent.isDirectory()) out.push(...listFiles(full, rel));
+    else if (ent.isFile()) out.push({ rel, path: full });
   }
   return out;
 }

@@ -50,7 +50,7 @@ export async function replaceDirAtomic(target: string, build: (tmpDir: string) =
 }
 
 /** sha256 of a file's bytes (hex). */
-export async function hashFile(file: string): Promise<string> {
+export async function hashFile(file: string | Buffer): Promise<string> {
   const h = crypto.createHash('sha256');
   const fh = await fs.open(file, 'r');
   try {

@@ -2,7 +2,9 @@
 // renderer finds colour. Every splat is projected with the camera the page draws with (its 2D
 // covariance, Spark's 0.3 px² pre-blur and √8 σ cut-off), the ones covering the pixel are
 // composited front to back, and the pixel's depth is where the accumulated opacity reaches one
-// half (the median depth of 3DGS). Faint floaters in front and splats behind the surface do not
+// half (the median depth of 3DGS), each splat counted at the depth where the pixel's ray passes
+// its densest point (not at its centre: a flat ground splat seen at a slant is met well before or
+// after its centre). Faint floaters in front and splats behind the surface do not
 // move it, unlike the first or last splat a ray meets. A pick takes the median over a small window
 // of pixels around the cursor, so one pixel between splats or on an edge does not decide it.
 import * as THREE from 'three';
@@ -34,6 +36,8 @@ export class SurfaceProbe {
   private centres = new Float32Array(0);
   /** 3D covariance (xx, xy, xz, yy, yz, zz) per splat, in the mesh's own frame */
   private cov = new Float32Array(0);
+  /** inverse 3D covariance, same layout (thin splats have large entries: kept in float64) */
+  private icov = new Float64Array(0);
   private opacity = new Float32Array(0);
 
   private load(mesh: SplatMesh): void {
@@ -43,6 +47,7 @@ export class SurfaceProbe {
     this.n = n;
     this.centres = new Float32Array(n * 3);
     this.cov = new Float32Array(n * 6);
+    this.icov = new Float64Array(n * 6);
     this.opacity = new Float32Array(n);
     const r = new THREE.Matrix3();
     const q4 = new THREE.Matrix4();
@@ -54,11 +59,14 @@ export class SurfaceProbe {
       this.opacity[i] = o;
       r.setFromMatrix4(q4.makeRotationFromQuaternion(q));
       const e = r.elements; // column-major: e[col*3+row]
-      const sx = s.x * s.x, sy = s.y * s.y, sz = s.z * s.z;
-      // Σ = R diag(s²) Rᵀ
+      const floor = 1e-12;
+      const sx = Math.max(floor, s.x * s.x), sy = Math.max(floor, s.y * s.y), sz = Math.max(floor, s.z * s.z);
+      // Σ = R diag(s²) Rᵀ, Σ⁻¹ = R diag(1/s²) Rᵀ
       const R = (row: number, col: number) => e[col * 3 + row]!;
       const cv = (a: number, b: number) => R(a, 0) * R(b, 0) * sx + R(a, 1) * R(b, 1) * sy + R(a, 2) * R(b, 2) * sz;
+      const ci = (a: number, b: number) => R(a, 0) * R(b, 0) / sx + R(a, 1) * R(b, 1) / sy + R(a, 2) * R(b, 2) / sz;
       this.cov.set([cv(0, 0), cv(0, 1), cv(0, 2), cv(1, 1), cv(1, 2), cv(2, 2)], i * 6);
+      this.icov.set([ci(0, 0), ci(0, 1), ci(0, 2), ci(1, 1), ci(1, 2), ci(2, 2)], i * 6);
     });
   }
 
@@ -83,7 +91,10 @@ export class SurfaceProbe {
         for (let dx = -rad; dx <= rad; dx += stepPx) pix.push({ w, x: windows[w]!.x + dx, y: windows[w]!.y + dy, hits: [] });
     const boxes = windows.map((c) => [c.x - rad, c.x + rad, c.y - rad, c.y + rad] as const);
     const near = camera.near;
-    const { centres: C, cov: S, opacity: O } = this;
+    const { centres: C, cov: S, icov: IS, opacity: O } = this;
+    // view → mesh linear part (for the inverse covariance in view coordinates: Mᵀ⁻¹ Σ⁻¹ M⁻¹)
+    const Mi = new THREE.Matrix3().setFromMatrix4(new THREE.Matrix4().fromArray(mv)).invert().elements;
+    const mi = (r: number, c: number) => Mi[c * 3 + r]!;
     for (let i = 0; i < this.n; i++) {
       const o = O[i]!;
       if (o < MIN_ALPHA) continue;
@@ -114,13 +125,33 @@ export class SurfaceProbe {
       for (const bx of boxes) if (u + reach >= bx[0] && u - reach <= bx[1] && v + reach >= bx[2] && v - reach <= bx[3]) any = true;
       if (!any) continue;
       const ia = D / det, ib = -B / det, id = A / det;
+      let Q: number[] | null = null;
       for (const p of pix) {
         const du = p.x - u, dv = p.y - v;
         if (Math.abs(du) > reach || Math.abs(dv) > reach) continue;
         const m2 = ia * du * du + 2 * ib * du * dv + id * dv * dv;
         if (m2 > MAX_STD2) continue;
         const al = Math.min(0.99, o * Math.exp(-0.5 * m2));
-        if (al >= MIN_ALPHA) p.hits.push(d, al);
+        if (al < MIN_ALPHA) continue;
+        if (!Q) {
+          // Σ⁻¹ in view coordinates, Q = M⁻ᵀ Σ⁻¹ M⁻¹ (symmetric)
+          const L = [IS[s]!, IS[s + 1]!, IS[s + 2]!, IS[s + 1]!, IS[s + 3]!, IS[s + 4]!, IS[s + 2]!, IS[s + 4]!, IS[s + 5]!];
+          Q = new Array<number>(9).fill(0);
+          for (let r = 0; r < 3; r++)
+            for (let c = 0; c < 3; c++) {
+              let acc = 0;
+              for (let k = 0; k < 3; k++) for (let l = 0; l < 3; l++) acc += mi(k, r) * L[k * 3 + l]! * mi(l, c);
+              Q[r * 3 + c] = acc;
+            }
+        }
+        // the ray (from the eye) through the pixel, r = (x/d, y/d, −1) per unit depth; its densest
+        // point is at depth t = (rᵀQμ)/(rᵀQr)
+        const rx = (p.x - cx) / fx, ry = -(p.y - cy) / fy, rz = -1;
+        const qr0 = Q[0]! * rx + Q[1]! * ry + Q[2]! * rz, qr1 = Q[3]! * rx + Q[4]! * ry + Q[5]! * rz, qr2 = Q[6]! * rx + Q[7]! * ry + Q[8]! * rz;
+        const den = rx * qr0 + ry * qr1 + rz * qr2;
+        let t = den > 0 ? (qr0 * x + qr1 * y + qr2 * z) / den : d;
+        if (!Number.isFinite(t)) t = d;
+        p.hits.push(Math.max(near, t), al);
       }
     }
     const out: Array<number | null> = windows.map(() => null);

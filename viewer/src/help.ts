@@ -4,6 +4,7 @@ import { $ } from './ui.js';
 export const SHORTCUTS: Array<[string, string]> = [
   ['drag', 'orbit (right-drag or shift-drag: pan, wheel: zoom)'],
   ['F', 'fly mode: WASD move, Q/E down/up, drag to look'],
+  ['+ / −', 'fly faster / slower (×2)'],
   ['R', 'reset view (camera 1)'],
   ['[ ]', 'previous / next capture camera'],
   ['P', 'play the capture path'],

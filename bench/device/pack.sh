@@ -3,15 +3,16 @@
 # machine): the bench scripts bundled by esbuild into devrun/*.mjs, the native modules they need
 # (webgpu's Dawn, better-sqlite3, sharp) and this machine's node binary, xz-compressed (~50 MB).
 #   bash bench/device/pack.sh [WS/sfm/database.db]   (real descriptors for the match bench)
-# Then, on the device: `bash devrun/run.sh` with devrun/ and .gl/ (the Vulkan loader .debs, see the
-# device README) carried. It writes match.json, raster.json and train.json to $OUT: raster.json and
+# Then, on the device, the whole check in one call: `bash devrun/kit.sh` with devrun/ and .gl/ (the
+# Vulkan loader .debs, see the device README) carried (kit.sh says what it runs and what comes back);
+# or the parts alone: `bash devrun/run.sh` (benches), tests.sh, demo.sh. It writes match.json, raster.json and train.json to $OUT: raster.json and
 # train.json come back already merged (the hardware figures under `hardware` / `speed-hardware`,
 # lavapipe's kept); from match.json take each pair's `wgslHardware` (its CPU rows are the device's).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # everything but node and the scripts goes into one xz payload (the carried tree is limited to 64 MiB)
 rm -rf devrun && mkdir -p devrun/p/node_modules/@img devrun/p/node_modules/webgpu/dist devrun/p/node_modules/better-sqlite3/build/Release
-for b in match raster train device/resident-check; do
+for b in match raster train device/resident-check device/lund-curves; do
   npx esbuild bench/$b.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/p/$(basename $b).mjs \
     --external:webgpu --external:better-sqlite3 --external:sharp --log-level=warning \
     --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
@@ -25,7 +26,7 @@ npx esbuild src/cli/main.ts src/sfm/feature-worker.mjs src/sfm/match-worker.mjs 
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
 # the GPU test files, with vitest replaced by bench/device/vitest-shim.mjs (bench/device/tests.sh)
 mkdir -p devrun/p/tests scratch/device-entry
-for t in gpu-adam gpu-buffers gpu-device gpu-hamming gpu-loss gpu-photometric gpu-resident gpu-sort raster-gpu raster-edge mask-weights train-synthetic; do
+for t in gpu-adam gpu-buffers gpu-device gpu-hamming gpu-loss gpu-photometric gpu-resident gpu-sort raster-gpu raster-edge mask-weights gpu-nan-safety gpu-default-limits train-lockstep train-resident-guard train-synthetic; do
   echo "import '../../test/$t.test.ts'; import { runCollected } from 'vitest'; await runCollected();" > scratch/device-entry/$t.ts
   npx esbuild scratch/device-entry/$t.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/p/tests/$t.device.mjs \
     --alias:vitest=./bench/device/vitest-shim.mjs --external:webgpu --external:better-sqlite3 --external:sharp \
@@ -69,4 +70,5 @@ cp bench/device/run.sh devrun/run.sh
 cp bench/device/setup.sh devrun/setup.sh
 cp bench/device/demo.sh devrun/demo.sh
 cp bench/device/tests.sh devrun/tests.sh
+cp bench/device/kit.sh devrun/kit.sh
 du -sh devrun

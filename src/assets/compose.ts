@@ -5,6 +5,9 @@
  * viewer's saved Arrangement (src/viewer-server/protocol.ts: items with assetId, quaternion xyzw,
  * per-axis scale — taken as uniform, their geometric mean, since an anisotropic scale of a
  * rotated Gaussian is no longer a Gaussian of the same parametrisation).
+ * With the Gaussians and the glTF it writes an OpenUSD scene (<out>.usda): each placement an Xform
+ * at its transform referencing the asset's own asset.usda (mesh, colliders, splats) by a relative
+ * path, so the scene opens wherever the library sits next to it.
  */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +20,7 @@ import { encodeSpz } from '../io/spz.js';
 import { UserError } from '../util/errors.js';
 import { writeFileAtomic } from '../util/fsx.js';
 import { concatGaussians, transformGaussians } from './export/transform-gaussians.js';
+import { sceneToUsda, type UsdPlacement } from './export/usd.js';
 import { showAsset } from './library/ops.js';
 
 export interface Placement {
@@ -113,12 +117,14 @@ export interface ComposeInput {
   placements: Placement[];
   /** background splats (e.g. the captured scene), already in the composed frame */
   base?: { params: GaussianParams; shDegree: number };
-  /** output prefix: writes <out>.ply, <out>.spz and <out>.glb */
+  /** output prefix: writes <out>.ply, <out>.spz, <out>.glb and <out>.usda */
   out: string;
+  /** the composed frame for the USD stage metadata; default the assets' own (+Y up, metres) */
+  usd?: { metersPerUnit: number; up: [number, number, number] };
 }
 
 export interface ComposeResult {
-  files: { ply: string; spz: string; glb: string };
+  files: { ply: string; spz: string; glb: string; usd: string };
   gaussians: number;
   placements: number;
 }
@@ -130,13 +136,20 @@ export async function composeScene(input: ComposeInput): Promise<ComposeResult> 
   const io = new NodeIO();
   const root = scene.createScene('composed');
   const cache = new Map<string, Awaited<ReturnType<typeof readGaussianPly>>>();
+  const usdDir = path.dirname(path.resolve(input.out));
+  const usdPlacements: UsdPlacement[] = [];
   for (const [k, p] of input.placements.entries()) {
     const rec = await showAsset(input.library, p.asset);
     const dir = path.join(input.library, rec.id);
     if (!cache.has(rec.id)) cache.set(rec.id, await readGaussianPly(path.join(dir, rec.files.splats)));
     const splats = cache.get(rec.id)!;
     shDegree = Math.min(shDegree, splats.shDegree);
-    parts.push(transformGaussians(splats.params, { R: quatToMat(normalize(p.rotation)), s: p.scale, t: p.position }, undefined));
+    const R = quatToMat(normalize(p.rotation));
+    parts.push(transformGaussians(splats.params, { R, s: p.scale, t: p.position }, undefined));
+    if (rec.files.usd) {
+      const layer = path.relative(usdDir, path.join(path.resolve(dir), rec.files.usd)).split(path.sep).join('/');
+      usdPlacements.push({ name: `${rec.name}_${k}`, layer: layer.startsWith('.') ? layer : `./${layer}`, R, s: p.scale, t: p.position });
+    }
     const holder = scene.createNode(`${rec.id}#${k}`)
       .setTranslation(p.position).setRotation(xyzw(normalize(p.rotation))).setScale([p.scale, p.scale, p.scale])
       .setExtras({ r2s: { asset: rec.id } });
@@ -152,11 +165,18 @@ export async function composeScene(input: ComposeInput): Promise<ComposeResult> 
   // mergeDocuments keeps one buffer per source; a .glb holds exactly one
   await scene.transform(unpartition());
   const merged = concatGaussians(parts);
-  const files = { ply: `${input.out}.ply`, spz: `${input.out}.spz`, glb: `${input.out}.glb` };
+  const files = { ply: `${input.out}.ply`, spz: `${input.out}.spz`, glb: `${input.out}.glb`, usd: `${input.out}.usda` };
   await fs.mkdir(path.dirname(path.resolve(input.out)), { recursive: true });
   await writeFileAtomic(files.ply, encodeGaussianPly(merged, shDegree));
   await writeFileAtomic(files.spz, encodeSpz(merged, shDegree));
   await writeFileAtomic(files.glb, await io.writeBinary(scene));
+  const up = input.usd?.up ?? [0, 1, 0];
+  // USD knows +Y and +Z up only: the nearer one; the exact vector goes in the layer's doc
+  const upAxis = Math.abs(up[2]) > Math.abs(up[1]) ? 'Z' : 'Y';
+  await writeFileAtomic(files.usd, sceneToUsda(usdPlacements, {
+    metersPerUnit: input.usd?.metersPerUnit ?? 1, upAxis,
+    doc: `r2s compose: ${usdPlacements.length} placement(s); scene up (${up.map((v) => +v.toFixed(6)).join(', ')})`,
+  }));
   return { files, gaussians: merged.count, placements: input.placements.length };
 }
 

@@ -1,6 +1,8 @@
 /**
  * Selected Gaussians → an asset folder in the library: splats (.ply, .spz, .glb) in the asset
- * frame, a TSDF mesh with LODs, colliders, a thumbnail and asset.json; then the catalog entry.
+ * frame, a TSDF mesh with LODs, colliders, an OpenUSD layer (asset.usda: mesh + material, colliders,
+ * splats as ParticleField3DGaussianSplat; packed with its texture into asset.usdz), a thumbnail and
+ * asset.json; then the catalog entry.
  * The folder is built in a temporary sibling inside the library and renamed into place; the
  * catalog is updated under the library lock.
  */
@@ -15,7 +17,7 @@ import { encodeGaussianPly } from '../io/ply.js';
 import { encodeSpz } from '../io/spz.js';
 import { UserError } from '../util/errors.js';
 import { hashString, replaceDirAtomic } from '../util/fsx.js';
-import { meshFromGaussians, type MeshOptions } from './mesh/index.js';
+import { meshFromGaussians, texturePng, type MeshOptions } from './mesh/index.js';
 import { defaultBackend, type RasterBackend } from './mesh/render.js';
 import { meshBounds, triangleCount } from './mesh/types.js';
 import { assetFrame, type GroundPlane } from './export/frame.js';
@@ -24,6 +26,7 @@ import { collisionToGlb, meshToGlb } from './export/gltf.js';
 import { convexDecomposition, convexHull, defaultCollisionOptions, type CollisionOptions } from './export/collision.js';
 import { splatsToGlb } from './export/splats-glb.js';
 import { renderThumbnail } from './export/thumbnail.js';
+import { assetToUsda, usdzPackage } from './export/usd.js';
 import { updateCatalog, type CatalogEntry } from './library/catalog.js';
 import type { AssetRecord, ScaleMethod } from './library/record.js';
 
@@ -38,11 +41,13 @@ export interface ExtractOptions {
   splatsGlb: boolean;
   /** render thumbnail.png (default true) */
   thumbnail: boolean;
+  /** write asset.usda and asset.usdz (default true) */
+  usd: boolean;
   /** rasterizer; default: the scene layer's backend factory ('auto') */
   backend?: RasterBackend;
 }
 
-export const defaultExtractOptions: ExtractOptions = { mesh: true, meshOptions: {}, collision: defaultCollisionOptions, splatsGlb: true, thumbnail: true };
+export const defaultExtractOptions: ExtractOptions = { mesh: true, meshOptions: {}, collision: defaultCollisionOptions, splatsGlb: true, thumbnail: true, usd: true };
 
 export interface ExtractInput {
   /** the whole scene */
@@ -134,6 +139,7 @@ export async function extractAsset(input: ExtractInput): Promise<{ record: Asset
   if (o.splatsGlb) { outputs.set('splats.glb', await splatsToGlb(g, input.shDegree)); files.splatsGlb = 'splats.glb'; }
   lap('splats');
   let triangles = 0, lodTriangles: number[] = [], parts = 0, meshExtents: AssetRecord['meshExtents'] = null;
+  let usdMesh: import('./mesh/types.js').TriMesh | undefined, usdColliders: import('./mesh/types.js').TriMesh[] | undefined;
   if (o.mesh) {
     const cams = camerasInAssetFrame(input.cameras ?? (input.model ? camerasOfModel(input.model) : []), T.R, T.s, T.t);
     const res = await meshFromGaussians(g, backend!, cams, o.meshOptions);
@@ -152,9 +158,25 @@ export async function extractAsset(input: ExtractInput): Promise<{ record: Asset
     const hull = await convexHull(lod0!.positions);
     const pieces = await convexDecomposition(coarse, o.collision);
     parts = pieces.length;
+    usdMesh = lod0;
+    usdColliders = pieces;
     outputs.set('collision.glb', await collisionToGlb(hull, pieces, input.name));
     files.collision = 'collision.glb';
     lap('collision');
+  }
+  if (o.usd) {
+    // the layer references the base-colour PNG beside it; the .usdz carries both
+    const textured = !!(usdMesh?.uvs && usdMesh.texture);
+    if (textured) { outputs.set('mesh_basecolor.png', await texturePng(usdMesh!.texture!)); files.texture = 'mesh_basecolor.png'; }
+    const usda = new TextEncoder().encode(assetToUsda({
+      name: input.name, metric: input.frame.scale === 'metric', mesh: usdMesh, textureFile: textured ? 'mesh_basecolor.png' : undefined,
+      colliders: usdColliders, splats: { params: g, shDegree: input.shDegree }, info: { id },
+    }));
+    outputs.set('asset.usda', usda);
+    outputs.set('asset.usdz', usdzPackage([{ name: 'asset.usda', data: usda }, ...(textured ? [{ name: 'mesh_basecolor.png', data: outputs.get('mesh_basecolor.png')! }] : [])]));
+    files.usd = 'asset.usda';
+    files.usdz = 'asset.usdz';
+    lap('usd');
   }
   if (o.thumbnail && backend) { outputs.set('thumbnail.png', await renderThumbnail(g, backend, input.shDegree)); files.thumbnail = 'thumbnail.png'; lap('thumbnail'); }
 

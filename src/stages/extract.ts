@@ -10,6 +10,7 @@
  * lock (`lock: 'none'`), and two extracts from one workspace at once both succeed. An `--auto`
  * listing writes nothing, not even the record.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -32,6 +33,7 @@ import {
   type AutoObject, type GroundPlane, type MaskView,
 } from '../assets/select/index.js';
 import { ensureWritable, extractAsset } from '../assets/extract.js';
+import { assetFrame } from '../assets/export/frame.js';
 import type { AssetRecord, ScaleMethod } from '../assets/library/record.js';
 import { readCatalog } from '../assets/library/catalog.js';
 
@@ -57,7 +59,11 @@ type Options = z.infer<typeof options>;
 
 export interface ExtractCandidate {
   rank: number;
-  /** along the object's long side, its short side, height — metres when metric, else scene units */
+  /**
+   * the extents `--pick` / `--all` writes to asset.json (`extentsM`): x (the upright box's side the
+   * asset's +X follows), height (+Y), z — metres when metric, else scene units. Computed by the same
+   * steps as the extraction (floaters cleaned, the same asset frame), so listing and asset agree.
+   */
   extents: [number, number, number];
   /** centre of its upright box, scene frame */
   centre: [number, number, number];
@@ -180,6 +186,45 @@ function standsOn(params: GaussianParams, idx: ArrayLike<number>, g: GroundPlane
   return Math.abs(low) <= 3 * g.threshold;
 }
 
+/**
+ * The plane a cut stands on, as the asset frame takes it (n·x + d = 0): the ground plane, but with
+ * the scene's up as its normal when the scene has one (z-up GPS/ENU and y-up frames alike), through
+ * the ground's point under the cut's centre. The ground's refit may tilt by a few degrees; the
+ * asset's +Y is the scene's up all the same, so placed assets stand as the scene does.
+ */
+export function levelPlane(g: GroundPlane, up: Vec3 | null, xyz: ArrayLike<number>, idx: ArrayLike<number>): { normal: [number, number, number]; d: number } {
+  const n = g.normal;
+  if (!up) return { normal: [n[0], n[1], n[2]], d: g.offset };
+  const l = Math.hypot(up[0], up[1], up[2]);
+  const u: [number, number, number] = [up[0] / l, up[1] / l, up[2] / l];
+  const nu = n[0] * u[0] + n[1] * u[1] + n[2] * u[2];
+  if (!(nu > 0.5)) return { normal: [n[0], n[1], n[2]], d: g.offset };
+  const c = [0, 0, 0];
+  for (let k = 0; k < idx.length; k++) for (let a = 0; a < 3; a++) c[a]! += xyz[3 * idx[k]! + a]! / idx.length;
+  // the ground point under c along u: n·(c − h·u) + offset = 0
+  const h = (n[0] * c[0]! + n[1] * c[1]! + n[2] * c[2]! + g.offset) / nu;
+  const p0 = [0, 1, 2].map((a) => c[a]! - h * u[a]!);
+  return { normal: u, d: -(u[0] * p0[0]! + u[1] * p0[1]! + u[2] * p0[2]!) };
+}
+
+/**
+ * asset.json's provenance without the maker's file system: the capture as a path relative to the
+ * workspace (or its name when it is a URL-like or synthetic source), the licence file as a path
+ * relative to the capture, and the licence file's hash.
+ */
+function portableProvenance(ws: Workspace, capture: string): { capture: string; licence?: string; licenceHash?: string; text?: string } {
+  const lic = licenceOf(capture);
+  const rel = path.isAbsolute(capture) ? path.relative(ws.root, capture).split(path.sep).join('/') || '.' : capture;
+  const out: { capture: string; licence?: string; licenceHash?: string; text?: string } = { capture: rel };
+  if (lic.licence) {
+    const base = existsSync(capture) && statSync(capture).isFile() ? path.dirname(capture) : capture;
+    out.licence = path.relative(base, lic.licence).split(path.sep).join('/');
+    out.licenceHash = `sha256:${createHash('sha256').update(readFileSync(lic.licence)).digest('hex')}`;
+  }
+  if (lic.text) out.text = lic.text;
+  return out;
+}
+
 /** x axis of an oriented box (its first rotation column), scene frame. */
 function headingOf(rotation: readonly number[] | [number, number, number, number]): [number, number, number] {
   const R = quatToMat(rotation as [number, number, number, number]);
@@ -263,20 +308,26 @@ export const extractStage = defineStage({
     const raster = rasterOptions(ws);
 
     // --- what to cut -------------------------------------------------------------------------
-    interface Cut { indices: Int32Array; name: string; heading?: [number, number, number]; onGround: boolean; views?: MaskView[] }
+    interface Cut { indices: Int32Array; name: string; heading?: [number, number, number]; onGround: boolean; views?: MaskView[]; cleaned?: Cleaned }
+    type Cleaned = { indices: Int32Array; removed: { faint: number; oversized: number; isolated: number } };
+    const clean = (idx: Int32Array): Cleaned => (o.clean ? cleanCut(params, idx) : { indices: idx, removed: { faint: 0, oversized: 0, isolated: 0 } });
     const base = o.name ?? path.basename(ws.root);
     const cuts: Cut[] = [];
     if (mode === 'auto') {
       const objs: AutoObject[] = findObjectsAuto(params, ground!);
-      summary.candidates = objs.map((x) => ({
-        rank: x.rank, extents: x.box.size.map((v) => v * factor) as [number, number, number], centre: [...x.box.center] as [number, number, number],
-        yawDeg: x.box.yawDeg, score: x.score, gaussians: x.indices.length,
-      }));
+      // the listing goes through the extraction's own steps (clean, stand plane, asset frame): its
+      // extents are the ones asset.json will hold
+      const prepared = objs.map((x) => ({ x, cleaned: clean(x.indices), heading: headingOf(x.box.rotation) }));
+      summary.candidates = prepared.map(({ x, cleaned, heading }) => {
+        const plane = levelPlane(ground!, frame.up, params.means, cleaned.indices.length ? cleaned.indices : x.indices);
+        const extents: [number, number, number] = cleaned.indices.length ? assetFrame(params, cleaned.indices, plane.normal, factor, plane, undefined, heading).extents : [0, 0, 0];
+        return { rank: x.rank, extents, centre: [...x.box.center] as [number, number, number], yawDeg: x.box.yawDeg, score: x.score, gaussians: cleaned.indices.length };
+      });
       if (listing) { summary.listed = true; return summary; }
       if (objs.length === 0) throw new UserError(`${ws.root}: --auto found no object standing on the ground`, { file: ws.root, fix: 'select the object with --box (draw it in r2s view) or --masks' });
       const chosen = o.all ? objs : objs.filter((x) => x.rank === o.pick);
       if (chosen.length === 0) throw new UserError(`--pick ${o.pick}: --auto found ${objs.length} object(s)`, { fix: `pick a rank in 1..${objs.length} (run \`r2s extract -w ${ws.root} --auto\` to list them)` });
-      for (const x of chosen) cuts.push({ indices: x.indices, name: `${base}-${x.rank}`, heading: headingOf(x.box.rotation), onGround: true });
+      for (const p of prepared.filter(({ x }) => chosen.includes(x))) cuts.push({ indices: p.x.indices, name: `${base}-${p.x.rank}`, heading: p.heading, onGround: true, cleaned: p.cleaned });
     } else if (mode === 'box') {
       const sel = resolveBoxArg(o.box!, up);
       const indices = selectByBox(params, sel.box, { origin: sel.origin });
@@ -302,12 +353,13 @@ export const extractStage = defineStage({
     const backend = await createBackend('auto');
     const contentHash = `sha256:${await hashFile(ws.splatsPlyPath)}`;
     const capture = captureOf(ws);
-    const provenance = { capture, ...licenceOf(capture) };
+    const provenance = portableProvenance(ws, capture);
     for (const c of cuts) {
-      const cleaned = o.clean ? cleanCut(params, c.indices) : { indices: c.indices, removed: { faint: 0, oversized: 0, isolated: 0 } };
+      const cleaned = c.cleaned ?? clean(c.indices);
       if (cleaned.indices.length === 0) throw new UserError(`the cut of ${c.name} is empty after removing floaters`, { fix: 'pass --no-clean, or widen the selection' });
       const heading = c.heading ?? headingOf(uprightBox(params.means, cleaned.indices, up, ground ?? { offset: 0 }).rotation);
       const onGround = ground !== null && (c.onGround || standsOn(params, cleaned.indices, ground));
+      const plane = onGround ? levelPlane(ground!, frame.up, params.means, cleaned.indices) : undefined;
       const quality: AssetRecord['quality'] = {};
       if (c.views) {
         const iou = await maskIoU(backend, gatherGaussians(params, cleaned.indices), c.views, raster);
@@ -317,11 +369,11 @@ export const extractStage = defineStage({
       }
       const res = await extractAsset({
         params, shDegree, indices: cleaned.indices, model,
-        frame: { up: (onGround ? ground!.normal : up) as [number, number, number], scale: frame.scale, method: frame.method, factor },
-        ground: onGround ? { normal: ground!.normal as [number, number, number], d: ground!.offset } : undefined,
+        frame: { up: (plane ? plane.normal : up) as [number, number, number], scale: frame.scale, method: frame.method, factor },
+        ground: plane,
         heading,
         library, name: o.name && cuts.length === 1 ? o.name : c.name,
-        source: { capture, contentHash },
+        source: { capture: provenance.capture!, contentHash },
         provenance, quality,
         options: { mesh: o.mesh, splatsGlb: o.splatsGlb, backend },
       });
@@ -329,7 +381,6 @@ export const extractStage = defineStage({
         id: res.record.id, name: res.record.name, dir: res.dir, gaussians: res.record.counts.gaussians, triangles: res.record.counts.triangles,
         extentsM: res.record.extentsM, quality, removed: cleaned.removed,
       });
-      ctx.log.info(`extract: ${res.record.id}: ${res.record.counts.gaussians} Gaussians, ${res.record.extentsM.map((v) => v.toFixed(3)).join(' × ')} ${units}${quality.maskIoU !== undefined ? `, mask IoU ${quality.maskIoU}` : ''}`);
     }
     return summary;
   },

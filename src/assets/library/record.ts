@@ -20,7 +20,11 @@ export interface AssetRecord {
   sceneToAsset: { R: number[]; s: number; t: [number, number, number]; matrix: number[] };
   counts: { gaussians: number; triangles: number; lodTriangles: number[]; collisionParts: number };
   shDegree: number;
-  files: { splats: string; splatsSpz: string; splatsGlb: string | null; mesh: string | null; lods: string[]; collision: string | null; thumbnail: string | null };
+  files: {
+    splats: string; splatsSpz: string; splatsGlb: string | null; mesh: string | null; lods: string[]; collision: string | null; thumbnail: string | null;
+    /** OpenUSD layer (mesh, colliders, splats) and its .usdz package; the mesh's base-colour PNG the layer references */
+    usd?: string | null; usdz?: string | null; texture?: string | null;
+  };
   quality: { maskIoU?: number; psnr?: number; [k: string]: number | undefined };
   provenance: { licence?: string; text?: string; [k: string]: string | undefined };
   createdAt: string;

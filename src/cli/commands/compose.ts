@@ -32,7 +32,7 @@ export const usage = `usage: r2s compose [--scene WS] (--place ID@x,y,z[,yaw[,sc
   --place SPEC        ID@x,y,z[,yaw[,scale]] (repeat for more assets)
   --arrangement FILE  placements saved by the viewer ({"version":1,"items":[...]}) or
                       {"kind":"r2s.arrangement","placements":[{"asset","position","yaw","scale"}]}
-  -o, --out OUT       output prefix: writes OUT.ply, OUT.spz and OUT.glb (a folder: DIR/composed.*)
+  -o, --out OUT       output prefix: writes OUT.ply, OUT.spz, OUT.glb and OUT.usda (a folder: DIR/composed.*)
   --library DIR       asset library folder (default: ./assets)
   --json              print a machine-readable result as the last line`;
 
@@ -75,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   let base: { params: import('../../core/gaussians.js').GaussianParams; shDegree: number } | undefined;
+  let usd: { metersPerUnit: number; up: [number, number, number] } | undefined;
   if (o.scene) {
     const ws = new Workspace(o.scene);
     if (!ws.hasTrainedScene()) throw new UserError(`${ws.root}: no trained scene (scene/splats.ply)`, { file: ws.root, fix: `run \`r2s train -w ${ws.root}\` first, or leave out --scene` });
@@ -83,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     const up = frame.up ?? [0, 0, 1];
     const toScene = transpose(rotationUpToY(up as [number, number, number])); // asset +Y → scene up
     const unitsPerMetre = frame.scale === 'metric' ? 1 / frame.factor : 1;
+    usd = { metersPerUnit: frame.scale === 'metric' ? frame.factor : 1, up: up as [number, number, number] };
     placements = placements.map(({ p, upright }) => {
       if (!upright) return { p, upright };
       // scene ← asset: R = (Y → up) · yaw about Y, s = scale / factor
@@ -90,9 +92,9 @@ export async function run(argv: string[]): Promise<number> {
       return { p: { ...p, rotation: matToQuat(R) as Placement['rotation'], scale: p.scale * unitsPerMetre }, upright };
     });
   }
-  const r = await composeScene({ library, placements: placements.map((x) => x.p), base, out });
+  const r = await composeScene({ library, placements: placements.map((x) => x.p), base, out, usd });
   if (o.json) result({ ok: true, ...r });
-  else info(`compose: ${r.placements} placement(s), ${r.gaussians} Gaussians → ${r.files.ply}, ${r.files.spz}, ${r.files.glb}`);
+  else info(`compose: ${r.placements} placement(s), ${r.gaussians} Gaussians → ${r.files.ply}, ${r.files.spz}, ${r.files.glb}, ${r.files.usd}`);
   return 0;
 }
 

@@ -143,8 +143,12 @@ async function speed(): Promise<void> {
       tr.dispose();
     }
   }
-  // a hardware adapter's figures go beside lavapipe's, not over them
-  await save(ctx && !ctx.isSoftware ? 'speed-hardware' : 'speed', res);
+  res.load1 = os.loadavg()[0];
+  res.date = new Date().toISOString();
+  // each adapter's figures beside the others': lavapipe 'speed', SwiftShader 'speed-swiftshader'
+  // (VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json), a hardware GPU 'speed-hardware'
+  const key = ctx && !ctx.isSoftware ? 'speed-hardware' : /swiftshader/i.test(ctx?.adapterName ?? '') ? 'speed-swiftshader' : 'speed';
+  await save(key, res);
 }
 
 /** Image-loss engine: tfjs (cpu backend, this process) vs the TypeScript loss, 128×96. */

@@ -17,7 +17,14 @@ source devrun/setup.sh
 exec > >(tee -a "$OUT/kit.log") 2>&1
 date -u; nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nproc; node -v
 export R2S_GPU_STRICT=1
-t=$SECONDS; timeout 90 node devrun/cli/main.mjs doctor --json 2>&1 | grep -v artificially | tail -3; echo "doctor rc=${PIPESTATUS[0]} $((SECONDS-t))s"
+t=$SECONDS; timeout 90 node devrun/cli/main.mjs doctor --json > /tmp/doctor.json 2>&1; echo "doctor rc=$? $((SECONDS-t))s"; grep -v artificially /tmp/doctor.json | tail -3
+# when the resident step does not pass, separate the suspects: queue ordering between the step's
+# submits (R2S_RESIDENT_SERIALIZE=1 waits between them) and subgroups after divergence (R2S_NO_SUBGROUPS=1)
+if ! grep -q '"gpu-resident"' /tmp/doctor.json; then
+  for e in R2S_RESIDENT_SERIALIZE=1 R2S_NO_SUBGROUPS=1 "R2S_RESIDENT_SERIALIZE=1 R2S_NO_SUBGROUPS=1"; do
+    echo "doctor with $e:"; env $e timeout 60 node devrun/cli/main.mjs doctor --json 2>&1 | grep -o '"training":.*' | cut -c1-400
+  done
+fi
 t=$SECONDS; (cd devrun && timeout 270 node lund-curves.mjs --out "$OUT/lund-curves.json" --steps 2000 --max-size 480 --budget-s 110 --eval-every 500) > "$OUT/lund-curves.log" 2>&1
 echo "lund-curves rc=$? $((SECONDS-t))s"; grep "held-out\|step 2000\|step 1000 " "$OUT/lund-curves.log" | tail -12
 mkdir -p devrun/check-ws/sparse && cp test/fixtures/lund-sparse/*.txt devrun/check-ws/sparse/

@@ -232,7 +232,12 @@ export class GpuResidentTrainState {
     const ph = opts.photometric;
     if (ph && !this.photometric) throw new Error('GpuResidentTrainState.step: photometric options given but no photometric model (create(…, model) or setPhotometric())');
     const scopes = opts.errorScopes ?? false;
+    // R2S_RESIDENT_SERIALIZE=1: wait for the queue between the passes (an experiment that rules
+    // the ordering of back-to-back submits in or out on a driver; bench/device/kit.sh)
+    const serialize = process.env.R2S_RESIDENT_SERIALIZE === '1';
+    const settle = serialize ? () => d.queue.onSubmittedWorkDone() : () => undefined;
     const fwd = await inErrorScopes(d, 'forward', scopes, () => this.raster.forward(this.scene, cam, { ...rasterOpts, tileSize: 16 }));
+    await settle();
     this.lastVisible = fwd.visible;
     this.lastForward = fwd;
     this.lastPixels = P;
@@ -260,7 +265,9 @@ export class GpuResidentTrainState {
       pass.end();
       d.queue.submit([enc.finish()]);
     });
+    await settle();
     const g = await inErrorScopes(d, 'backward', scopes, () => this.raster.backward(fwd, dRgb));
+    await settle();
     this.lastGradients = g;
     const n = this.scene.count;
     await inErrorScopes(d, 'update (Adam, statistics)', scopes, () => {

@@ -57,8 +57,14 @@ describe('r2s batch (sqlite)', () => {
       await new Promise((r) => setTimeout(r, 500));
       if (!existsSync(path.join(dir, 'out', 'batch.db'))) continue;
       const d = db();
-      const running = d.prepare(`SELECT capture FROM jobs WHERE stage = 'train' AND status = 'running'`).all() as { capture: string }[];
-      d.close();
+      let running: { capture: string }[];
+      try {
+        running = d.prepare(`SELECT capture FROM jobs WHERE stage = 'train' AND status = 'running'`).all() as { capture: string }[];
+      } catch {
+        continue; // the file exists, its tables not yet (caught between the two once under load)
+      } finally {
+        d.close();
+      }
       victim = running.map((r) => r.capture).find((c) => {
         const ck = path.join(dir, 'out', c, 'scene', 'checkpoints');
         return existsSync(ck) && readdirSync(ck).some((f) => !f.startsWith('.'));

@@ -7,7 +7,7 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { renderSyntheticCapture } from '../src/synthetic/generate.js';
@@ -124,6 +124,12 @@ describe('reliability: arrangement files (issue 25 item 10)', () => {
     // the viewer's format: a quaternion of strings
     writeFileSync(file, JSON.stringify({ version: 1, items: [{ assetId: 'chair', position: [0, 0, 0], quaternion: ['a', 0, 0, 1], scale: [1, 1, 1] }] }));
     expect(fails(r2s('compose', '--library', LIB, '--arrangement', file, '-o', path.join(out, 'scene')))).toMatch(/items\[0\]\.quaternion must be 4 finite numbers/);
+    // a truncated asset.json: one line naming it, not "Unexpected end of JSON input"
+    const lib = path.join(tmp, 'lib10');
+    cpSync(LIB, lib, { recursive: true });
+    const rec = path.join(lib, 'chair', 'asset.json');
+    writeFileSync(rec, readFileSync(rec, 'utf8').slice(0, 40));
+    expect(fails(r2s('compose', '--library', lib, '--place', 'chair@0,0,0', '-o', path.join(out, 'scene')))).toContain(`${rec} is not valid JSON`);
     expect(tree(out)).toEqual([]);
   }, 60_000);
 });

@@ -65,8 +65,8 @@ function jsonErrorAt(text: string, message: string): string {
   return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${line} column ${col}`;
 }
 
-/** A name read from the catalog that must stay inside its folder: relative, no "..", no NUL. */
-function confined(name: string): boolean {
+/** A name read from the library (catalog, asset.json) that must stay inside its folder: relative, no "..", no NUL. */
+export function confined(name: string): boolean {
   return name !== '' && !path.isAbsolute(name) && !/^[a-zA-Z]:/.test(name) && !name.includes('\0') && !name.split(/[\\/]/).some((s) => s === '..');
 }
 

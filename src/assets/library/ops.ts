@@ -1,8 +1,8 @@
 /** Library operations behind `r2s assets list | show ID | rm ID`. */
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { UserError } from '../../util/errors.js';
-import { readCatalog, updateCatalog, type CatalogEntry } from './catalog.js';
+import { UserError, fsError } from '../../util/errors.js';
+import { confined, readCatalog, updateCatalog, type CatalogEntry } from './catalog.js';
 import { withLock } from './lock.js';
 import type { AssetRecord } from './record.js';
 
@@ -10,14 +10,34 @@ export async function listAssets(library: string): Promise<CatalogEntry[]> {
   return (await readCatalog(library)).assets;
 }
 
+/** The asset's asset.json; a missing, damaged or foreign one is a one-line UserError. */
 export async function showAsset(library: string, id: string): Promise<AssetRecord> {
   const file = path.join(library, safeId(id), 'asset.json');
+  let text: string;
   try {
-    return JSON.parse(await fs.readFile(file, 'utf8')) as AssetRecord;
+    text = await fs.readFile(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError(`no asset "${id}" in ${library}`, { file, fix: 'list the library with `r2s assets list`' });
-    throw e;
+    throw fsError(e, file);
   }
+  const fix = `run r2s extract again for "${id}", or remove it with \`r2s assets rm ${id}\``;
+  let rec: Partial<AssetRecord> | null;
+  try {
+    rec = JSON.parse(text) as Partial<AssetRecord> | null;
+  } catch (e) {
+    throw new UserError(`${file} is not valid JSON (${(e as Error).message.split('\n')[0]})`, { file, fix });
+  }
+  if (!rec || typeof rec !== 'object' || rec.kind !== 'r2s.asset' || !rec.files || typeof rec.files !== 'object') {
+    throw new UserError(`${file} is not an r2s asset record (expected "kind": "r2s.asset" and "files")`, { file, fix });
+  }
+  // the files other commands open: names inside the asset's folder
+  const inside = (v: unknown) => typeof v === 'string' && confined(v);
+  if (!inside(rec.files.splats)) throw new UserError(`${file}: files.splats is not a file name inside the asset folder: ${JSON.stringify(rec.files.splats)}`, { file, fix });
+  for (const k of ['mesh', 'collision'] as const) {
+    const v = rec.files[k];
+    if (v !== null && v !== undefined && !inside(v)) throw new UserError(`${file}: files.${k} is neither null nor a file name inside the asset folder: ${JSON.stringify(v)}`, { file, fix });
+  }
+  return rec as AssetRecord;
 }
 
 /** Remove the asset's folder and its catalog entry (both under the library lock). */

@@ -8,6 +8,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { isImageFile } from '../io/images.js';
 import { UserError } from '../util/errors.js';
+import { confinedPath } from '../util/confine.js';
 import { warn } from '../util/log.js';
 import type { ImagePrior } from './priors.js';
 
@@ -54,7 +55,7 @@ export async function ingestMasks(masksDir: string, images: ImagePrior[], outDir
       // An RGBA cut-out carries the mask in its alpha; otherwise the grey level is the mask.
       img = (meta.hasAlpha ? img.extractChannel('alpha') : img.greyscale()).toColourspace('b-w');
       const data = await img.resize({ width: im.width, height: im.height, fit: 'fill', kernel: 'nearest' }).png().toBuffer();
-      await fs.writeFile(path.join(outDir, outName), data);
+      await fs.writeFile(confinedPath(outDir, outName, { file: masksDir }), data);
     } catch (e) {
       if (e instanceof UserError) throw e;
       throw new UserError(`${src}: not a readable mask image (${(e as Error).message.split('\n')[0]})`, { file: src, fix: 'replace or remove this mask' });

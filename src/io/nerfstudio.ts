@@ -25,7 +25,7 @@ import { type Image, type SparseModel, emptyModel } from '../core/sparse-model.j
 import { type Mat3, type Vec3, matToQuat, quatToMat, matMul3, matVec3, transpose3 } from '../geometry/rotation.js';
 import { writeJsonAtomic } from '../util/fsx.js';
 import { UserError } from '../util/errors.js';
-import { cameraProblem, sortedValues } from './colmap-text.js';
+import { cameraProblem, poseProblem, sortedValues } from './colmap-text.js';
 import { confinedPath } from '../util/confine.js';
 import { writePointCloudPly } from './ply.js';
 
@@ -233,6 +233,9 @@ export async function transformsToModel(json: TransformsJson, jsonPath: string, 
     }
     let { R, t } = glCameraToWorldToPose(tm);
     ({ R, t } = transformPose(R, t, worldFromFile));
+    // huge entries (1e308) overflow in the inverse: refused rather than an Inf/NaN pose
+    const poseBad = poseProblem(matToQuat(R), t);
+    if (poseBad) throw bad(`${where}: "transform_matrix" gives no usable pose (${poseBad})`);
     const id = typeof fr.colmap_im_id === 'number' && Number.isSafeInteger(fr.colmap_im_id) && fr.colmap_im_id > 0 && !usedIds.has(fr.colmap_im_id) ? fr.colmap_im_id : nextFreeId(usedIds, i + 1);
     usedIds.add(id);
     const image: Image = { id, cameraId, name: names[i]!, qvec: matToQuat(R), tvec: t, xys: new Float64Array(0), point3DIds: [] };

@@ -26,7 +26,7 @@ npx esbuild src/cli/main.ts src/sfm/feature-worker.mjs src/sfm/match-worker.mjs 
   --banner:js="import { createRequire as __cr } from 'module'; const require = __cr(import.meta.url);"
 # the GPU test files, with vitest replaced by bench/device/vitest-shim.mjs (bench/device/tests.sh)
 mkdir -p devrun/p/tests scratch/device-entry
-for t in gpu-adam gpu-buffers gpu-device gpu-hamming gpu-loss gpu-photometric gpu-resident gpu-sort raster-gpu raster-edge mask-weights gpu-nan-safety gpu-default-limits train-lockstep train-resident-guard train-synthetic; do
+for t in gpu-adam gpu-buffers gpu-device gpu-hamming gpu-loss gpu-photometric gpu-resident gpu-sort raster-gpu raster-edge mask-weights gpu-nan-safety gpu-default-limits train-lockstep train-synthetic; do
   echo "import '../../test/$t.test.ts'; import { runCollected } from 'vitest'; await runCollected();" > scratch/device-entry/$t.ts
   npx esbuild scratch/device-entry/$t.ts --bundle --platform=node --format=esm --target=node20 --outfile=devrun/p/tests/$t.device.mjs \
     --alias:vitest=./bench/device/vitest-shim.mjs --external:webgpu --external:better-sqlite3 --external:sharp \

@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { createHash } from 'node:crypto';
 import { readColmapModel, writeColmapModel } from '../src/io/colmap.js';
 import { formatImagesText } from '../src/io/colmap-text.js';
+import { formatImagesBin, parseImagesBin } from '../src/io/colmap-binary.js';
 import type { SparseModel } from '../src/core/sparse-model.js';
 
 const root = path.resolve(__dirname, '..');
@@ -142,6 +143,10 @@ describe('issue 25: wrong values are refused, not imported', () => {
     await writeModel(modelDir, m, 'bin');
     const line = fails(r2s('import', modelDir, '-w', path.join(tmp, 'nanbin-ws'), '--no-triangulate'));
     expect(line).toMatch(/cameras\.bin: camera 1: f[x]? is NaN at byte \d+/);
+    // a NaN quaternion: refused at its record, not trained into "training diverged … lower the learning rates"
+    const q = cloneModel(model);
+    [...q.images.values()][1]!.qvec[0] = NaN;
+    expect(() => parseImagesBin(formatImagesBin(q), 'images.bin')).toThrow(/^images\.bin: image 2: pose holds a non-finite number \(NaN .*\) at byte \d+ \(image 2 of 6\)$/);
   }, 60_000);
 
   it('item 12: an images.txt cut after its first image (the header says 6) is refused at the header line', async () => {

@@ -26,6 +26,7 @@ function shown(name: string): string {
  * The path `name` (as read from `at.file`) names inside `folder`; throws a UserError when it
  * would lead outside. With `folder` = '' only the name is checked and returned normalised
  * (forward slashes, no `./`): readers call it so at parse time, where they know the line.
+ * Backslashes count as separators for the checks (a Windows `..\\x` is refused everywhere).
  */
 export function confinedPath(folder: string, name: unknown, at: NameSource): string {
   const here = `${at.file}${at.line !== undefined ? `:${at.line}` : ''}${at.where ? ` (${at.where})` : ''}`;
@@ -44,9 +45,10 @@ export function confinedPath(folder: string, name: unknown, at: NameSource): str
   const rel = path.posix.normalize(slashed).replace(/^(\.\/)+/, '');
   if (rel === '.' || rel === '' || rel.endsWith('/')) return refuse('names a folder, not a file');
   if (folder === '') return rel;
+  // the name as written (a backslash is a separator only on Windows), checked once more after resolving
   const root = path.resolve(folder);
-  const full = path.resolve(root, rel);
+  const full = path.resolve(root, name);
   const back = path.relative(root, full);
-  if (back === '' || back.startsWith('..') || path.isAbsolute(back)) return refuse(`leads outside ${root}`);
+  if (back === '' || back === '..' || back.startsWith('..' + path.sep) || path.isAbsolute(back)) return refuse(`leads outside ${root}`);
   return full;
 }

@@ -9,7 +9,7 @@
  * Sizes and step counts are env-tunable (R2S_BENCH_*); defaults are sized for a 2-core lavapipe
  * machine and recorded next to each figure.
  */
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -208,10 +208,13 @@ async function lensFox(): Promise<void> {
   const { readColmapModel, writeColmapModel, findColmapModelDir } = await import('../src/io/colmap.js');
   const { pinholeOf } = await import('../src/core/camera.js');
   const result: Record<string, unknown> = { iterations: iters, maxSize, camera: 'OPENCV fx 1375.5 fy 1374.5, k1 0.0578 k2 -0.0805 p1 -0.00098 p2 0.00016 (1080x1920)' };
-  const imported = path.join(os.tmpdir(), `r2s-bench-lensfox-${process.pid}`);
-  await importCmd([path.join(dataset, 'gt', 'transforms.json'), '-w', imported, '--images', path.join(dataset, 'images')]);
+  // R2S_BENCH_LENSFOX_IMPORTED: a workspace this case imported before (import triangulates points: minutes)
+  const again = process.env.R2S_BENCH_LENSFOX_IMPORTED;
+  const imported = again && existsSync(path.join(again, 'sparse')) ? again : path.join(os.tmpdir(), `r2s-bench-lensfox-${process.pid}`);
+  if (imported !== again) await importCmd([path.join(dataset, 'gt', 'transforms.json'), '-w', imported, '--images', path.join(dataset, 'images')]);
   for (const variant of ['undistorted', 'ignored'] as const) {
     const ws = `${imported}-${variant}`;
+    rmSync(ws, { recursive: true, force: true });
     cpSync(imported, ws, { recursive: true });
     const dir = findColmapModelDir(path.join(ws, 'sparse'));
     if (!dir) throw new Error(`${ws}/sparse: no model after import`);

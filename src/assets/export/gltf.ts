@@ -1,11 +1,14 @@
 /**
- * glTF 2.0 binary output through @gltf-transform/core: visual meshes (vertex colours, unlit-free
+ * glTF 2.0 binary output through @gltf-transform/core: visual meshes (vertex colours, or a baked
+ * base-colour texture with its UVs when the mesh carries one; unlit-free
  * PBR material, metres, +Y up) and collision shapes (one mesh per convex piece, tagged in extras
  * so a loader can tell the hull from the decomposition).
  */
 import { Document, NodeIO, type Node } from '@gltf-transform/core';
 import type { TriMesh } from '../mesh/types.js';
 import { vertexNormals } from '../mesh/colors.js';
+import { weldedNormals } from '../mesh/atlas.js';
+import { texturePng } from '../mesh/texture.js';
 
 function addMesh(doc: Document, name: string, m: TriMesh, withColor: boolean): Node {
   const buffer = doc.getRoot().listBuffers()[0] ?? doc.createBuffer();
@@ -19,11 +22,28 @@ function addMesh(doc: Document, name: string, m: TriMesh, withColor: boolean): N
   return doc.createNode(name).setMesh(doc.createMesh(name).addPrimitive(prim));
 }
 
-/** A single visual mesh as a .glb. */
+/**
+ * The baked base-colour texture (PNG) on the mesh's material, with TEXCOORD_0 from `m.uvs` (glTF's
+ * uv convention already). COLOR_0 is left out: glTF multiplies it into the texture; the vertex
+ * colours stay in the TriMesh as the fallback where no texture is written. Normals are computed on
+ * the welded surface, so the atlas' seams (duplicated vertices) do not show in the shading.
+ */
+async function addTexture(doc: Document, node: Node, m: TriMesh, name: string): Promise<void> {
+  const buffer = doc.getRoot().listBuffers()[0]!;
+  const prim = node.getMesh()!.listPrimitives()[0]!;
+  prim.setAttribute('COLOR_0', null);
+  prim.setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(weldedNormals(m)).setBuffer(buffer));
+  prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(m.uvs!).setBuffer(buffer));
+  const tex = doc.createTexture(`${name}-basecolor`).setImage(await texturePng(m.texture!)).setMimeType('image/png');
+  prim.getMaterial()!.setBaseColorTexture(tex);
+}
+
+/** A single visual mesh as a .glb (with its base-colour texture when it has one). */
 export async function meshToGlb(m: TriMesh, name: string, extras: Record<string, unknown> = {}): Promise<Uint8Array> {
   const doc = new Document();
   doc.createBuffer();
   const node = addMesh(doc, name, m, true);
+  if (m.uvs && m.texture) await addTexture(doc, node, m, name);
   node.setExtras(extras);
   doc.createScene(name).addChild(node);
   doc.getRoot().getAsset().generator = 'r2s';

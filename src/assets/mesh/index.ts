@@ -1,21 +1,41 @@
 /**
  * Gaussians (already in the asset frame: metres or scene units, +Y up, ground at y = 0) → a clean,
  * coloured surface mesh with LODs: render depth from views around the asset, fuse into a TSDF,
- * marching cubes, clean, colour, simplify.
+ * marching cubes, clean, colour, simplify; then every LOD gets a UV atlas (atlas.ts) and a
+ * base-colour texture baked from the same renders (texture.ts). Vertex colours stay on every LOD
+ * as the fallback colouring (`TriMesh.colors`); the texture is `TriMesh.uvs` + `TriMesh.texture`.
  */
 import type { GaussianParams } from '../../core/gaussians.js';
-import type { RasterCamera } from '../../core/raster.js';
+import { defaultRasterOptions, type RasterCamera } from '../../core/raster.js';
 import { cleanMesh, defaultCleanOptions, type CleanOptions } from './clean.js';
 import { colorVertices } from './colors.js';
 import { COARSEN_SIGMA_PX, coarsenForRender, finestPixel } from './coarsen.js';
+import { buildAtlas } from './atlas.js';
 import { marchingCubes } from './marching-cubes.js';
+import { bakeTexture, type ColourRender } from './texture.js';
 import { renderView, type RasterBackend, type ViewRender } from './render.js';
 import { buildLods, defaultSimplifyOptions, type SimplifyOptions } from './simplify.js';
 import { createGrid, defaultTsdfOptions, finalizeField, integrate, type Bounds, type TsdfOptions } from './tsdf.js';
 import { captureViews, defaultViewOptions, orbitViews, type ViewOptions } from './views.js';
 import type { TriMesh } from './types.js';
 
-export type { TriMesh } from './types.js';
+export type { MeshTexture, TriMesh } from './types.js';
+export { texturePng } from './texture.js';
+
+/** The baked texture of each LOD (see texturedLod). */
+export interface TextureOptions {
+  /** bake textures at all (default true; false = vertex colours only, as before) */
+  enabled: boolean;
+  /** LOD0's texture side in texels (default 1024); each further LOD's side shrinks with √(its triangles / LOD0's), at least 128 */
+  size: number;
+  /**
+   * the bake's colour comes from the views rendered again this many times finer (default 2; 1 =
+   * the fused renders themselves): visibility stays with the fused renders' depth
+   */
+  bakeScale: number;
+}
+
+export const defaultTextureOptions: TextureOptions = { enabled: true, size: 1024, bakeScale: 2 };
 
 export interface MeshOptions {
   views: ViewOptions;
@@ -23,6 +43,7 @@ export interface MeshOptions {
   clean: CleanOptions;
   simplify: SimplifyOptions;
   depth: DepthOptions;
+  texture: TextureOptions;
   /** SH degree used when rendering (default 0: colour only, and depth does not depend on it) */
   shDegree: number;
   /**
@@ -56,6 +77,7 @@ export const defaultDepthOptions: DepthOptions = { minAlpha: 0.95, planar: true,
 export const defaultMeshOptions: MeshOptions = {
   views: defaultViewOptions,
   depth: defaultDepthOptions,
+  texture: defaultTextureOptions,
   tsdf: defaultTsdfOptions,
   clean: defaultCleanOptions,
   simplify: defaultSimplifyOptions,
@@ -84,7 +106,7 @@ export function subsampleForRender(p: GaussianParams, max: number): GaussianPara
 export interface MeshResult {
   /** the cleaned full-resolution mesh */
   full: TriMesh;
-  /** LOD0 (at the triangle budget), LOD1, ... */
+  /** LOD0 (at the triangle budget), LOD1, ...: with `uvs` + `texture` when textures are on, `colors` always */
   lods: TriMesh[];
   /** the renders fused (the thumbnail and colour steps reuse them) */
   views: ViewRender[];
@@ -140,7 +162,42 @@ export async function meshFromGaussians(
   const full = cleanMesh(raw, o.clean);
   full.colors = colorVertices(full, views, 2 * grid.voxel);
   lap('cleanColor');
-  const lods = await buildLods(full, o.simplify);
+  let lods = await buildLods(full, o.simplify);
   lap('simplify');
+  if (o.texture.enabled) {
+    const colour = o.texture.bakeScale > 1 ? await fineColour(backend, shown, views, o.texture.bakeScale, shown === coarse ? o.shDegree : 0) : undefined;
+    lap('textureRender');
+    const t0 = lods[0] ? lods[0].indices.length : 1;
+    lods = lods.map((l) => texturedLod(l, views, textureSide(o.texture.size, l.indices.length / Math.max(1, t0)), 2 * grid.voxel, colour));
+    lap('texture');
+  }
   return { full, lods, views, voxel: grid.voxel, renderedGaussians: shown.count, timings };
+}
+
+/** Texture side for a LOD with `ratio` of LOD0's triangles: size·√ratio, a power of two, at least 128. */
+export function textureSide(size: number, ratio: number): number {
+  const s = size * Math.sqrt(Math.min(1, Math.max(0, ratio)));
+  return Math.max(Math.min(128, size), 2 ** Math.round(Math.log2(Math.max(1, s))));
+}
+
+/** `m` with a UV atlas of side `size` and the texture baked from `views` (depth agreement `tolerance`; colour from `colour` when given). */
+export function texturedLod(m: TriMesh, views: ViewRender[], size: number, tolerance: number, colour?: ColourRender[]): TriMesh {
+  const atlas = buildAtlas(m, { size });
+  return { ...atlas.mesh, texture: bakeTexture(atlas.mesh, views, { size, tolerance }, colour) };
+}
+
+/** Every view's colour rendered `scale` times finer (same pose). */
+export async function fineColour(backend: RasterBackend, params: GaussianParams, views: ViewRender[], scale: number, shDegree: number): Promise<ColourRender[]> {
+  const out: ColourRender[] = [];
+  for (const v of views) {
+    const c = v.cam;
+    const cam: RasterCamera = { ...c, width: Math.round(c.width * scale), height: Math.round(c.height * scale), fx: c.fx * scale, fy: c.fy * scale, cx: c.cx * scale, cy: c.cy * scale };
+    const pass = await backend.render(params, cam, { ...defaultRasterOptions, shDegree, background: [0, 0, 0] });
+    try {
+      out.push({ cam, rgb: Float32Array.from(pass.out.rgb), alpha: Float32Array.from(pass.out.alpha) });
+    } finally {
+      pass.dispose();
+    }
+  }
+  return out;
 }

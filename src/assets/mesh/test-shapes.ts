@@ -43,8 +43,19 @@ function build(points: { p: [number, number, number]; n: [number, number, number
   return g;
 }
 
-/** Axis-aligned box [−w/2, w/2] × [−d/2, d/2] × [0, h] (no Gaussians on the hidden bottom face). */
-export function boxShape(w: number, d: number, h: number, count: number, seed = 1): Shape {
+/** Colour of a surface point (scene frame) with normal n, RGB in 0..1. */
+export type ShapeColour = (p: [number, number, number], n: [number, number, number]) => [number, number, number];
+
+/** A checkerboard of `cell`-sized squares in 3D (two colours), for textures finer than a mesh's vertices. */
+export function checkerColour(cell: number, a: [number, number, number] = [0.85, 0.75, 0.2], b: [number, number, number] = [0.15, 0.25, 0.6]): ShapeColour {
+  return (p) => ((Math.floor(p[0] / cell + 1e-4) + Math.floor(p[1] / cell + 1e-4) + Math.floor(p[2] / cell + 1e-4)) & 1 ? a : b);
+}
+
+/**
+ * Axis-aligned box [−w/2, w/2] × [−d/2, d/2] × [0, h] (no Gaussians on the hidden bottom face),
+ * coloured by `colour` (default a smooth gradient across each face).
+ */
+export function boxShape(w: number, d: number, h: number, count: number, seed = 1, colour?: ShapeColour): Shape {
   const rng = new Rng(seed);
   const faces: { o: [number, number, number]; u: [number, number, number]; v: [number, number, number]; n: [number, number, number] }[] = [
     { o: [-w / 2, -d / 2, h], u: [w, 0, 0], v: [0, d, 0], n: [0, 0, 1] },
@@ -66,7 +77,7 @@ export function boxShape(w: number, d: number, h: number, count: number, seed = 
       const ia = (0.8 * spacing) / Math.hypot(...f.u), ib = (0.8 * spacing) / Math.hypot(...f.v);
       const a = rng.uniform(ia, 1 - ia), b = rng.uniform(f.n[2] === 0 ? 0 : ib, 1 - ib);
       const p: [number, number, number] = [0, 1, 2].map((c) => f.o[c]! + a * f.u[c]! + b * f.v[c]!) as [number, number, number];
-      pts.push({ p, n: f.n, rgb: [0.3 + 0.4 * a, 0.5, 0.3 + 0.4 * b] });
+      pts.push({ p, n: f.n, rgb: colour ? colour(p, f.n) : [0.3 + 0.4 * a, 0.5, 0.3 + 0.4 * b] });
     }
   });
   const P = new Float32Array([-w / 2, -d / 2, 0, w / 2, -d / 2, 0, w / 2, d / 2, 0, -w / 2, d / 2, 0, -w / 2, -d / 2, h, w / 2, -d / 2, h, w / 2, d / 2, h, -w / 2, d / 2, h]);

@@ -4,8 +4,27 @@ export interface TriMesh {
   positions: Float32Array;
   /** T×3 vertex indices, counter-clockwise seen from outside */
   indices: Uint32Array;
-  /** V×3 linear-ish display RGB in 0..1, when known */
+  /** V×3 linear-ish display RGB in 0..1, when known (with a texture: the fallback colouring) */
   colors?: Float32Array;
+  /**
+   * V×2 texture coordinates into `texture`, glTF convention: u to the right, v down, (0, 0) the
+   * top-left corner of the image (USD `st` = (u, 1 − v)). Set by the atlas (atlas.ts), whose
+   * vertices are duplicated along chart borders.
+   */
+  uvs?: Float32Array;
+  /** base colour texture the `uvs` map into (texture.ts bakes it from the renders) */
+  texture?: MeshTexture;
+}
+
+/**
+ * An RGB base-colour image: `width`×`height`×3 bytes, row 0 at the top (v = 0), values
+ * sRGB-encoded (display colours, as a PNG / glTF baseColorTexture / USD UsdUVTexture with
+ * sourceColorSpace "sRGB" expects). `texturePng` (texture.ts) encodes it.
+ */
+export interface MeshTexture {
+  width: number;
+  height: number;
+  rgb: Uint8Array;
 }
 
 export function triangleCount(m: TriMesh): number {
@@ -37,5 +56,5 @@ export function transformMesh(m: TriMesh, R: ArrayLike<number>, s: number, c: Ar
     out[i + 1] = s * (R[3]! * x + R[4]! * y + R[5]! * z);
     out[i + 2] = s * (R[6]! * x + R[7]! * y + R[8]! * z);
   }
-  return { positions: out, indices: m.indices, colors: m.colors };
+  return { ...m, positions: out };
 }

@@ -6,9 +6,15 @@
  * Gaussians adjacent to it (its lowest ring, which the ground threshold cut off) but never through
  * the flat ground layer itself, and faint Gaussians lying within a link radius of it are attached.
  * Floaters do not make objects: they are small groups or do not touch the ground.
+ *
+ * Without a floor (a turntable or backdrop capture: `ground.carries === false`, the virtual
+ * support plane of ground.ts under the foreground) the object is what remains of the scene once
+ * the faint, oversized and detached Gaussians are gone (cleanCut): one object, its box on that
+ * plane, so its pivot is the foreground's lowest point.
  */
 import type { GaussianParams } from '../../core/gaussians.js';
 import { sigmoid } from '../../scene/gaussians.js';
+import { cleanCut } from './clean.js';
 import { forEachPair, medianSpacing, radiusComponents } from './components.js';
 import { heightOf, type GroundPlane } from './ground.js';
 import { uprightBox, type UprightBox } from './obb.js';
@@ -51,6 +57,7 @@ export function findObjectsAuto(params: GaussianParams, ground: GroundPlane, par
   const o = { ...defaultAutoOptions, ...partial };
   const xyz = params.means;
   const N = params.count;
+  if (ground.carries === false) return [foregroundObject(params, ground, o.minOpacity)];
   const hThr = o.heightThreshold ?? ground.threshold;
   const h = new Float64Array(N), op = new Float64Array(N);
   for (let i = 0; i < N; i++) {
@@ -133,4 +140,14 @@ function attachFaint(xyz: ArrayLike<number>, h: Float64Array, op: Float64Array, 
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
+}
+
+/** No floor: the cleaned opaque Gaussians as one object, standing on the virtual support plane. */
+function foregroundObject(params: GaussianParams, ground: GroundPlane, minOpacity: number): AutoObject {
+  const opaque: number[] = [];
+  for (let i = 0; i < params.count; i++) if (sigmoid(params.opacityLogits[i]!) >= minOpacity) opaque.push(i);
+  const { indices } = cleanCut(params, opaque);
+  let mass = 0, lowest = Infinity;
+  for (const i of indices) { mass += sigmoid(params.opacityLogits[i]!); lowest = Math.min(lowest, heightOf(ground, params.means, i)); }
+  return { rank: 1, indices, box: uprightBox(params.means, indices, ground.normal, ground, 0), score: 1, opacityMass: mass, lowest };
 }

@@ -7,13 +7,22 @@
  *    the same way; the normal is turned so that most off-plane points (objects, not the underside)
  *    — or the given camera centres — lie above.
  * Input points are Gaussian centres (see `gaussianCentres`) and/or sparse SfM points.
+ *
+ * A plane is accepted as the ground only when it carries the scene (`carriesScene`): little of
+ * what lies off the plane is below it, and much of the plane lies outside the footprint of what
+ * stands on it (a floor reaches past its objects). A turntable or backdrop capture has no such
+ * plane — the best one runs through the object — and then the ground returned is a virtual
+ * support plane instead: normal = the scene's up (known, or the normal of the ring the cameras lie
+ * on, or the best plane's), through the lowest point of the foreground (the points' main
+ * connected part), `carries: false`, no inliers. `--auto` then takes the foreground as one object.
  */
 import type { GaussianParams } from '../../core/gaussians.js';
 import type { Vec3 } from '../../geometry/rotation.js';
 import { sigmoid } from '../../scene/gaussians.js';
 import { Rng } from '../../util/rng.js';
 import { UserError } from '../../util/errors.js';
-import { cross, dot, normalize, robustExtent } from './frame.js';
+import { radiusComponents } from './components.js';
+import { cross, dot, normalize, quantile, robustExtent } from './frame.js';
 
 export interface GroundPlane {
   /** unit normal, pointing up */
@@ -29,6 +38,13 @@ export interface GroundPlane {
   /** the robust size of the point set the threshold was derived from */
   sceneExtent: number;
   method: 'up' | 'ransac';
+  /**
+   * false: no plane carries the scene and this is the virtual support plane under the foreground
+   * (see the header); true or absent: a real ground
+   */
+  carries?: boolean;
+  /** the carry test of the best plane (shares of the off-plane points below it, of its inliers outside the footprint of the points above) */
+  support?: { below: number; outside: number };
 }
 
 export interface GroundOptions {
@@ -40,12 +56,16 @@ export interface GroundOptions {
   maxTiltDeg: number;
   /** RANSAC hypotheses. Default 400 */
   iterations: number;
-  /** camera centres (N×3), used only to orient the normal towards them. Default none */
+  /** camera centres (N×3): the normal is oriented towards them, and without a floor their ring gives up. Default none */
   towards?: ArrayLike<number>;
   seed: number;
+  /** a ground carries the scene only when at most this share of the off-plane points lies below it. Default 0.25 */
+  maxBelowShare: number;
+  /** ... and at least this share of its inliers lies outside the footprint of the points above it. Default 0.2 */
+  minOutsideShare: number;
 }
 
-export const defaultGroundOptions: GroundOptions = { up: null, maxTiltDeg: 10, iterations: 400, seed: 1 };
+export const defaultGroundOptions: GroundOptions = { up: null, maxTiltDeg: 10, iterations: 400, seed: 1, maxBelowShare: 0.25, minOutsideShare: 0.2 };
 
 /** Gaussian centres as N×3, and the Gaussians they came from (opacity ≥ minOpacity). */
 export function gaussianCentres(params: GaussianParams, minOpacity = 0.1): { xyz: Float64Array; index: Int32Array } {
@@ -82,7 +102,112 @@ export function groundPlane(xyz: ArrayLike<number>, partial: Partial<GroundOptio
   const inliers = inliersOf(xyz, plane, threshold);
   let ss = 0;
   for (const i of inliers) ss += (dot(plane.normal, [xyz[3 * i]!, xyz[3 * i + 1]!, xyz[3 * i + 2]!]) + plane.offset) ** 2;
-  return { ...plane, threshold, inliers, rms: Math.sqrt(ss / Math.max(1, inliers.length)), sceneExtent, method: o.up ? 'up' : 'ransac' };
+  const method = o.up ? 'up' : 'ransac';
+  const support = carriesScene(xyz, plane, threshold, sceneExtent);
+  if (support.below <= o.maxBelowShare && support.outside >= o.minOutsideShare) {
+    return { ...plane, threshold, inliers, rms: Math.sqrt(ss / Math.max(1, inliers.length)), sceneExtent, method, carries: true, support };
+  }
+  // no floor: a virtual support plane under the foreground, normal = the scene's up
+  const up = o.up ? normalize(o.up) : ringNormal(xyz, o.towards) ?? plane.normal;
+  const offset = -foregroundBottom(xyz, up, sceneExtent);
+  return { normal: up, offset, threshold, inliers: new Int32Array(0), rms: 0, sceneExtent, method, carries: false, support };
+}
+
+/**
+ * Whether plane p carries the points: `below` = share of the points farther than 3 thresholds
+ * from it that lie below it; `outside` = share of its inliers in plane cells (2 % of the scene
+ * extent) that no point above it covers (the footprint of what stands on it, grown by one cell).
+ */
+export function carriesScene(xyz: ArrayLike<number>, p: { normal: Vec3; offset: number }, t: number, extent: number): { below: number; outside: number } {
+  const n = xyz.length / 3;
+  const { e1, e2 } = basisOf(p.normal);
+  const cell = Math.max(0.02 * extent, 2 * t);
+  // numeric cell keys (cells within ±2^20 of the origin per axis)
+  const cellOf = (i: number): [number, number] => {
+    const x = xyz[3 * i]!, y = xyz[3 * i + 1]!, z = xyz[3 * i + 2]!;
+    return [Math.floor((e1[0] * x + e1[1] * y + e1[2] * z) / cell), Math.floor((e2[0] * x + e2[1] * y + e2[2] * z) / cell)];
+  };
+  const K = (a: number, b: number) => (a + 1048576) * 2097152 + (b + 1048576);
+  const key = (i: number) => { const [a, b] = cellOf(i); return K(a, b); };
+  let above = 0, below = 0;
+  const foot = new Set<number>();
+  const inl: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const h = heightOf(p, xyz, i);
+    if (h > 3 * t) {
+      above++;
+      const [a, b] = cellOf(i);
+      for (let da = -1; da <= 1; da++) for (let db = -1; db <= 1; db++) foot.add(K(a + da, b + db));
+    } else if (h < -3 * t) below++;
+    else if (Math.abs(h) <= t) inl.push(i);
+  }
+  let outside = 0;
+  for (const i of inl) if (!foot.has(key(i))) outside++;
+  return { below: above + below > 0 ? below / (above + below) : 0, outside: inl.length ? outside / inl.length : 0 };
+}
+
+/** Two unit vectors spanning the plane with normal n. */
+function basisOf(n: Vec3): { e1: Vec3; e2: Vec3 } {
+  const a: Vec3 = Math.abs(n[0]) < 0.9 ? [1, 0, 0] : [0, 1, 0];
+  const e1 = normalize(cross(n, a));
+  return { e1, e2: cross(n, e1) };
+}
+
+/**
+ * Up from the camera centres when they lie on a ring or a dome cap (turntable, orbit): the normal
+ * of their best plane, if their spread across it is small against their spread along it, oriented
+ * from the points' centroid towards the cameras. Null for a line of cameras (a drive, a walk) or
+ * a spread in every direction.
+ */
+export function ringNormal(xyz: ArrayLike<number>, towards?: ArrayLike<number>): Vec3 | null {
+  if (!towards || towards.length < 9) return null;
+  const m = towards.length / 3;
+  const idx = Int32Array.from({ length: m }, (_, i) => i);
+  const fit = fitPlane(towards, idx);
+  if (!fit) return null;
+  const ev = spreads(towards, fit.normal);
+  if (!(ev.across < 0.35 * ev.minAlong && ev.minAlong > 0.1 * ev.maxAlong)) return null;
+  // cameras above the object: from the points' centroid towards the cameras' centroid
+  const c = [0, 0, 0], k = [0, 0, 0];
+  const n = xyz.length / 3;
+  for (let i = 0; i < n; i++) for (let a = 0; a < 3; a++) c[a]! += xyz[3 * i + a]! / n;
+  for (let i = 0; i < m; i++) for (let a = 0; a < 3; a++) k[a]! += towards[3 * i + a]! / m;
+  const s = dot(fit.normal, [k[0]! - c[0]!, k[1]! - c[1]!, k[2]! - c[2]!]);
+  return s >= 0 ? fit.normal : (fit.normal.map((v) => -v) as Vec3);
+}
+
+/** RMS spread of the points across the plane (along n) and the least / most spread along it. */
+function spreads(xyz: ArrayLike<number>, n: Vec3): { across: number; minAlong: number; maxAlong: number } {
+  const m = xyz.length / 3;
+  const c = [0, 0, 0];
+  for (let i = 0; i < m; i++) for (let a = 0; a < 3; a++) c[a]! += xyz[3 * i + a]! / m;
+  const { e1, e2 } = basisOf(n);
+  // 2×2 covariance in the plane, and the variance along n
+  let sxx = 0, sxy = 0, syy = 0, snn = 0;
+  for (let i = 0; i < m; i++) {
+    const d = [xyz[3 * i]! - c[0]!, xyz[3 * i + 1]! - c[1]!, xyz[3 * i + 2]! - c[2]!];
+    const x = dot(e1, d), y = dot(e2, d), z = dot(n, d);
+    sxx += x * x; sxy += x * y; syy += y * y; snn += z * z;
+  }
+  const tr = (sxx + syy) / 2, det = Math.sqrt(((sxx - syy) / 2) ** 2 + sxy * sxy);
+  return { across: Math.sqrt(snn / m), minAlong: Math.sqrt(Math.max(0, tr - det) / m), maxAlong: Math.sqrt((tr + det) / m) };
+}
+
+/**
+ * Height along `up` of the foreground's lowest point: the points' radius-graph components (link
+ * 2 % of the extent) holding at least 5 % of the largest one's points, their 0.05 % height quantile
+ * (the asset frame's trim; stray splats below the object do not lower it).
+ */
+function foregroundBottom(xyz: ArrayLike<number>, up: Vec3, extent: number): number {
+  const n = xyz.length / 3;
+  const idx = Array.from({ length: n }, (_, i) => i);
+  const { labels, count } = radiusComponents({ xyz, idx }, 0.02 * extent);
+  const size = new Int32Array(count);
+  for (const l of labels) size[l]!++;
+  const big = Math.max(0, ...size);
+  const hs: number[] = [];
+  for (let i = 0; i < n; i++) if (size[labels[i]!]! >= 0.05 * big) hs.push(up[0] * xyz[3 * i]! + up[1] * xyz[3 * i + 1]! + up[2] * xyz[3 * i + 2]!);
+  return quantile(hs, 5e-4);
 }
 
 /** Signed height of point i above the plane. */

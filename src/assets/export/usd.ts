@@ -6,9 +6,10 @@
  * is metric — the asset frame is then metres —, `defaultPrim` = the asset's root Xform, kind
  * component) holds:
  *   - `Mesh`: the visual mesh (UsdGeom.Mesh, triangles, right-handed = counter-clockwise seen from
- *     outside, vertex normals) bound to a UsdPreviewSurface material; the base colour is the baked
- *     texture (UsdUVTexture on `primvars:st`, sRGB, a PNG next to the layer) when the mesh has one,
- *     else the vertex colours (`primvars:displayColor` read by a UsdPrimvarReader_float3);
+ *     outside, vertex normals); with a baked texture it is bound to a UsdPreviewSurface material whose
+ *     base colour is a UsdUVTexture (sRGB PNG next to the layer) read at `primvars:st`; without one
+ *     the vertex colours are `primvars:displayColor` and no material is bound (renderers show
+ *     displayColor then; a UsdPrimvarReader_float3 network is not read by every loader);
  *   - `Collision/part_N`: the convex pieces, each a guide-purpose Mesh with PhysicsCollisionAPI and
  *     PhysicsMeshCollisionAPI (`physics:approximation = "convexHull"`), static colliders;
  *   - `Splats`: the Gaussians as OpenUSD 26.03's `ParticleField3DGaussianSplat` (UsdVol): positions,
@@ -118,7 +119,7 @@ export function assetToUsda(a: UsdAssetInput): string {
   if (a.mesh) {
     const m = a.mesh;
     const textured = !!(m.uvs && a.textureFile);
-    L.push(`${ind(1)}def Mesh "Mesh" (`, `${ind(2)}prepend apiSchemas = ["MaterialBindingAPI"]`, `${ind(1)})`, `${ind(1)}{`);
+    L.push(`${ind(1)}def Mesh "Mesh"${textured ? ' (' : ''}`, ...(textured ? [`${ind(2)}prepend apiSchemas = ["MaterialBindingAPI"]`, `${ind(1)})`] : []), `${ind(1)}{`);
     L.push(...meshBody(m, 2));
     L.push(`${ind(2)}normal3f[] normals = ${tuples(textured ? weldedNormals(m) : vertexNormals(m), 3)} (`, `${ind(3)}interpolation = "vertex"`, `${ind(2)})`);
     if (textured) {
@@ -128,32 +129,27 @@ export function assetToUsda(a: UsdAssetInput): string {
       L.push(`${ind(2)}texCoord2f[] primvars:st = ${tuples(st, 2)} (`, `${ind(3)}interpolation = "vertex"`, `${ind(2)})`);
     }
     if (m.colors) L.push(`${ind(2)}color3f[] primvars:displayColor = ${tuples(m.colors, 3)} (`, `${ind(3)}interpolation = "vertex"`, `${ind(2)})`);
-    L.push(`${ind(2)}rel material:binding = <${mat}>`, `${ind(1)}}`, '');
+    if (textured) L.push(`${ind(2)}rel material:binding = <${mat}>`);
+    L.push(`${ind(1)}}`, '');
+  }
+  if (a.mesh && a.mesh.uvs && a.textureFile) {
     // material
     L.push(`${ind(1)}def Scope "Materials"`, `${ind(1)}{`, `${ind(2)}def Material "Surface"`, `${ind(2)}{`,
       `${ind(3)}token outputs:surface.connect = <${mat}/PreviewSurface.outputs:surface>`, '',
       `${ind(3)}def Shader "PreviewSurface"`, `${ind(3)}{`,
       `${ind(4)}uniform token info:id = "UsdPreviewSurface"`);
-    if (textured) L.push(`${ind(4)}color3f inputs:diffuseColor.connect = <${mat}/BaseColor.outputs:rgb>`);
-    else if (m.colors) L.push(`${ind(4)}color3f inputs:diffuseColor.connect = <${mat}/VertexColor.outputs:result>`);
-    else L.push(`${ind(4)}color3f inputs:diffuseColor = (0.18, 0.18, 0.18)`);
+    L.push(`${ind(4)}color3f inputs:diffuseColor.connect = <${mat}/BaseColor.outputs:rgb>`);
     L.push(`${ind(4)}float inputs:metallic = 0`, `${ind(4)}float inputs:roughness = 1`, `${ind(4)}token outputs:surface`, `${ind(3)}}`);
-    if (textured) {
-      L.push('', `${ind(3)}def Shader "BaseColor"`, `${ind(3)}{`,
-        `${ind(4)}uniform token info:id = "UsdUVTexture"`,
-        `${ind(4)}asset inputs:file = @./${a.textureFile}@`,
-        `${ind(4)}token inputs:sourceColorSpace = "sRGB"`,
-        `${ind(4)}float2 inputs:st.connect = <${mat}/St.outputs:result>`,
-        `${ind(4)}token inputs:wrapS = "clamp"`, `${ind(4)}token inputs:wrapT = "clamp"`,
-        `${ind(4)}float3 outputs:rgb`, `${ind(3)}}`, '',
-        `${ind(3)}def Shader "St"`, `${ind(3)}{`,
-        `${ind(4)}uniform token info:id = "UsdPrimvarReader_float2"`,
-        `${ind(4)}string inputs:varname = "st"`, `${ind(4)}float2 outputs:result`, `${ind(3)}}`);
-    } else if (m.colors) {
-      L.push('', `${ind(3)}def Shader "VertexColor"`, `${ind(3)}{`,
-        `${ind(4)}uniform token info:id = "UsdPrimvarReader_float3"`,
-        `${ind(4)}string inputs:varname = "displayColor"`, `${ind(4)}float3 outputs:result`, `${ind(3)}}`);
-    }
+    L.push('', `${ind(3)}def Shader "BaseColor"`, `${ind(3)}{`,
+      `${ind(4)}uniform token info:id = "UsdUVTexture"`,
+      `${ind(4)}asset inputs:file = @./${a.textureFile}@`,
+      `${ind(4)}token inputs:sourceColorSpace = "sRGB"`,
+      `${ind(4)}float2 inputs:st.connect = <${mat}/St.outputs:result>`,
+      `${ind(4)}token inputs:wrapS = "clamp"`, `${ind(4)}token inputs:wrapT = "clamp"`,
+      `${ind(4)}float3 outputs:rgb`, `${ind(3)}}`, '',
+      `${ind(3)}def Shader "St"`, `${ind(3)}{`,
+      `${ind(4)}uniform token info:id = "UsdPrimvarReader_float2"`,
+      `${ind(4)}string inputs:varname = "st"`, `${ind(4)}float2 outputs:result`, `${ind(3)}}`);
     L.push(`${ind(2)}}`, `${ind(1)}}`, '');
   }
   if (a.colliders?.length) {

@@ -25,7 +25,7 @@ function lines(s: ExtractSummary, ws: Workspace): string[] {
     out.push(`extract --auto: ${s.candidates.length} object(s) standing on the ground of ${ws.root}` +
       (g ? ` (ground by ${g.method === 'up' ? 'the scene\'s up' : 'RANSAC'}, ${g.inliers} inliers, threshold ${f(g.threshold * s.scale.factor)} ${u}; scale ${s.scale.kind}${s.scale.kind === 'metric' ? ` from ${s.scale.method}` : ''})` : ''));
     if (s.candidates.length) {
-      out.push(`  ${'rank'.padEnd(5)}${`extents (${u}: long × short × height)`.padEnd(38)}${'centre (scene)'.padEnd(28)}${'score'.padEnd(8)}Gaussians`);
+      out.push(`  ${'rank'.padEnd(5)}${`extents (${u}: x × y-up × z, as written)`.padEnd(38)}${'centre (scene)'.padEnd(28)}${'score'.padEnd(8)}Gaussians`);
       for (const c of s.candidates) {
         out.push(`  ${String(c.rank).padEnd(5)}${c.extents.map((v) => f(v)).join(' × ').padEnd(38)}${c.centre.map((v) => f(v, 2)).join(', ').padEnd(28)}${f(c.score, 3).padEnd(8)}${c.gaussians}`);
       }

@@ -8,6 +8,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError, fsError } from '../../util/errors.js';
+import { confinedPath } from '../../util/confine.js';
 import { writeJsonAtomic } from '../../util/fsx.js';
 import { withLock } from './lock.js';
 
@@ -65,11 +66,6 @@ function jsonErrorAt(text: string, message: string): string {
   return `${message.replace(/ in JSON at position \d+.*$/, '')} at line ${line} column ${col}`;
 }
 
-/** A name read from the library (catalog, asset.json) that must stay inside its folder: relative, no "..", no NUL. */
-export function confined(name: string): boolean {
-  return name !== '' && !path.isAbsolute(name) && !/^[a-zA-Z]:/.test(name) && !name.includes('\0') && !name.split(/[\\/]/).some((s) => s === '..');
-}
-
 /** Check the catalog text whole; the first problem is a UserError naming the file and the entry. */
 function parseCatalog(text: string, file: string): Catalog {
   let raw: unknown;
@@ -92,11 +88,10 @@ function parseCatalog(text: string, file: string): Catalog {
     if (ids.has(a.id)) throw bad('id', `"${a.id}" appears twice`);
     ids.add(a.id);
     if (typeof a.name !== 'string') throw bad('name', 'is not a string');
-    for (const f of ['path', 'splats'] as const) {
-      if (typeof a[f] !== 'string' || !confined(a[f] as string)) throw bad(f, `is not a relative name inside the library: ${JSON.stringify(a[f])}`);
-    }
-    for (const f of ['mesh', 'collision', 'thumbnail'] as const) {
-      if (a[f] !== undefined && a[f] !== null && (typeof a[f] !== 'string' || !confined(a[f] as string))) throw bad(f, `is neither null nor a relative file name: ${JSON.stringify(a[f])}`);
+    // names that become paths stay inside the library (src/util/confine.ts)
+    for (const f of ['path', 'splats', 'mesh', 'collision', 'thumbnail'] as const) {
+      const optional = f !== 'path' && f !== 'splats';
+      if (!optional || (a[f] !== undefined && a[f] !== null)) confinedPath('', a[f], { file, where: `assets[${i}].${f}` });
     }
     if (!Array.isArray(a.extentsM) || a.extentsM.length !== 3 || !a.extentsM.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) throw bad('extentsM', 'is not 3 finite sizes');
     if (a.scale !== 'metric' && a.scale !== 'arbitrary') throw bad('scale', `is not "metric" or "arbitrary": ${JSON.stringify(a.scale)}`);

@@ -2,7 +2,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { UserError, fsError } from '../../util/errors.js';
-import { confined, readCatalog, updateCatalog, type CatalogEntry } from './catalog.js';
+import { confinedPath } from '../../util/confine.js';
+import { readCatalog, updateCatalog, type CatalogEntry } from './catalog.js';
 import { withLock } from './lock.js';
 import type { AssetRecord } from './record.js';
 
@@ -30,13 +31,9 @@ export async function showAsset(library: string, id: string): Promise<AssetRecor
   if (!rec || typeof rec !== 'object' || rec.kind !== 'r2s.asset' || !rec.files || typeof rec.files !== 'object') {
     throw new UserError(`${file} is not an r2s asset record (expected "kind": "r2s.asset" and "files")`, { file, fix });
   }
-  // the files other commands open: names inside the asset's folder
-  const inside = (v: unknown) => typeof v === 'string' && confined(v);
-  if (!inside(rec.files.splats)) throw new UserError(`${file}: files.splats is not a file name inside the asset folder: ${JSON.stringify(rec.files.splats)}`, { file, fix });
-  for (const k of ['mesh', 'collision'] as const) {
-    const v = rec.files[k];
-    if (v !== null && v !== undefined && !inside(v)) throw new UserError(`${file}: files.${k} is neither null nor a file name inside the asset folder: ${JSON.stringify(v)}`, { file, fix });
-  }
+  // the files other commands open: names inside the asset's folder (src/util/confine.ts)
+  confinedPath('', rec.files.splats, { file, where: 'files.splats' });
+  for (const k of ['mesh', 'collision', 'usd'] as const) if (rec.files[k] !== null && rec.files[k] !== undefined) confinedPath('', rec.files[k], { file, where: `files.${k}` });
   return rec as AssetRecord;
 }
 

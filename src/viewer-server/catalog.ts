@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { UserError } from '../util/errors.js';
+import { confinedPath } from '../util/confine.js';
 import { splatFormatOf, type ViewerAsset, type ViewerCatalog } from './protocol.js';
 import { encodePath } from './safe-path.js';
 
@@ -22,13 +23,17 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-/** `rel` when it names an existing file inside `dir` (no escaping through ".."). */
+/** `rel` when it names an existing file inside `dir` (src/util/confine.ts); else the entry shows without it. */
 function inside(dir: string, rel: string | undefined): string | undefined {
   if (!rel) return undefined;
-  const abs = path.resolve(dir, rel);
-  const r = path.relative(dir, abs);
-  if (r.startsWith('..') || path.isAbsolute(r) || !existsSync(abs)) return undefined;
-  return r.split(path.sep).join('/');
+  let abs: string;
+  try {
+    abs = confinedPath(dir, rel, { file: path.join(dir, 'catalog.json') });
+  } catch {
+    return undefined;
+  }
+  if (!existsSync(abs)) return undefined;
+  return path.relative(dir, abs).split(path.sep).join('/');
 }
 
 export function readCatalog(catalogPath: string, urlPrefix: string): ViewerCatalog {

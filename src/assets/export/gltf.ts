@@ -31,8 +31,10 @@ function addMesh(doc: Document, name: string, m: TriMesh, withColor: boolean): N
 async function addTexture(doc: Document, node: Node, m: TriMesh, name: string): Promise<void> {
   const buffer = doc.getRoot().listBuffers()[0]!;
   const prim = node.getMesh()!.listPrimitives()[0]!;
+  const stale = [prim.getAttribute('COLOR_0'), prim.getAttribute('NORMAL')];
   prim.setAttribute('COLOR_0', null);
   prim.setAttribute('NORMAL', doc.createAccessor().setType('VEC3').setArray(weldedNormals(m)).setBuffer(buffer));
+  for (const a of stale) a?.dispose(); // not left in the file unreferenced
   prim.setAttribute('TEXCOORD_0', doc.createAccessor().setType('VEC2').setArray(m.uvs!).setBuffer(buffer));
   const tex = doc.createTexture(`${name}-basecolor`).setImage(await texturePng(m.texture!)).setMimeType('image/png');
   prim.getMaterial()!.setBaseColorTexture(tex);

@@ -27,6 +27,7 @@ import { rasterizeReference } from '../src/scene/raster/reference.js';
 import type { AssetRecord } from '../src/assets/library/record.js';
 import type { Catalog } from '../src/assets/library/catalog.js';
 import { readGlbMeshes, validateGlb } from './assets-fixtures.js';
+import { countTuples, loadStage } from './usd-reader.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'r2s-extract-cli-'));
@@ -154,6 +155,11 @@ describe('r2s extract --auto', () => {
       }
       expect(existsSync(path.join(LIB, a.id, 'splats.glb'))).toBe(true);
       expect(existsSync(path.join(LIB, a.id, 'thumbnail.png'))).toBe(true);
+      // asset.usda read back by TinyUSDZ (issue 27): the same triangles, collider parts and splats
+      const usd = await loadStage(readFileSync(path.join(LIB, a.id, 'asset.usda')), 'asset.usda');
+      expect(usd.meshes.filter((m) => !m.absPath.includes('/Collision/'))[0]!.faceVertexIndices.length / 3).toBe(rec.counts.triangles);
+      expect(usd.meshes.filter((m) => m.absPath.includes('/Collision/'))).toHaveLength(rec.counts.collisionParts);
+      expect(countTuples(usd.layer, 'point3f[] positions')).toBe(rec.counts.gaussians);
     }
     expect(Object.keys(ids).sort()).toEqual(['box', 'cylinder', 'sphere']);
     expect(catalog(LIB).assets).toHaveLength(3);

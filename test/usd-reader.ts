@@ -46,7 +46,12 @@ export async function loadStage(bytes: Uint8Array, name: string, assets: Record<
     if (!u.layerToRenderScene()) throw new Error(`tinyusdz: ${name}: ${u.error()}`);
   } else if (!u.loadFromBinary(bytes, name)) throw new Error(`tinyusdz: ${name}: ${u.error()}`);
   const meshes: UsdMesh[] = [];
-  for (let i = 0; i < u.numMeshes(); i++) meshes.push(u.getMesh(i));
+  // the arrays are views of the module's memory, which the next allocation may move: copied now
+  const copy = <T>(a: T): T => (a && ArrayBuffer.isView(a) ? ((a as unknown as { slice(): T }).slice()) : a);
+  for (let i = 0; i < u.numMeshes(); i++) {
+    const m = u.getMesh(i);
+    meshes.push({ ...m, points: copy(m.points), faceVertexIndices: copy(m.faceVertexIndices), faceVertexCounts: copy(m.faceVertexCounts), texcoords: copy(m.texcoords), absPath: m.absPath, materialId: m.materialId });
+  }
   const L = new m.TinyUSDZLoaderNative();
   const layer = name.endsWith('.usdz') ? '' : L.loadAsLayerFromBinary(bytes, name) ? (L.layerToString() as string) : '';
   return { meshes, root: u.getDefaultRootNode(), layer, loader: u };

@@ -1,7 +1,13 @@
 /**
- * splats.glb: the asset's Gaussians as glTF with KHR_gaussian_splatting, written by
+ * splats.glb: the asset's Gaussians as glTF with the ratified KHR_gaussian_splatting, written by
  * @playcanvas/splat-transform (its package declares Node ≥ 22, but its writeGlb runs on Node 20:
- * checked). Columns follow the 3DGS .ply names it reads. The package is imported when first
+ * checked): a POINTS primitive, kernel "ellipse", colorSpace "srgb_rec709_display", attributes
+ * POSITION, KHR_gaussian_splatting:ROTATION (x y z w), :SCALE (linear, exp of our log-scales),
+ * :OPACITY (linear, sigmoid of our logits), :SH_DEGREE_0_COEF_0 and :SH_DEGREE_l_COEF_n up to the
+ * degree given, plus COLOR_0 as the point-cloud fallback (test/assets-khr-splats.test.ts checks it
+ * against the text and reads it back with three.js' loader). The SPZ compression extension is not
+ * written: it was still a pull request (KhronosGroup/glTF#2490), not ratified; splats.spz is beside.
+ * Columns follow the 3DGS .ply names the writer reads. The package is imported when first
  * needed: loading it takes seconds, which every `r2s extract` (a bad flag, --no-splats-glb) paid.
  */
 import { SH_COEFFS, type GaussianParams } from '../../core/gaussians.js';

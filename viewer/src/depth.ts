@@ -4,7 +4,8 @@
 // composited front to back, and the pixel's depth is where the accumulated opacity reaches one
 // half (the median depth of 3DGS), each splat counted at the depth where the pixel's ray passes
 // its densest point (not at its centre: a flat ground splat seen at a slant is met well before or
-// after its centre). Faint floaters in front and splats behind the surface do not
+// after its centre). Splats wider than a tenth of their distance are haze, not surface (a
+// half-trained scene puts such blobs in front of its cameras): they are drawn but never picked. Faint floaters in front and splats behind the surface do not
 // move it, unlike the first or last splat a ray meets. A pick takes the median over a small window
 // of pixels around the cursor, so one pixel between splats or on an edge does not decide it.
 import * as THREE from 'three';
@@ -39,6 +40,8 @@ export class SurfaceProbe {
   /** inverse 3D covariance, same layout (thin splats have large entries: kept in float64) */
   private icov = new Float64Array(0);
   private opacity = new Float32Array(0);
+  /** largest σ of each splat */
+  private size = new Float32Array(0);
 
   private load(mesh: SplatMesh): void {
     const n = mesh.packedSplats?.numSplats ?? mesh.splats?.getNumSplats() ?? 0;
@@ -49,6 +52,7 @@ export class SurfaceProbe {
     this.cov = new Float32Array(n * 6);
     this.icov = new Float64Array(n * 6);
     this.opacity = new Float32Array(n);
+    this.size = new Float32Array(n);
     const r = new THREE.Matrix3();
     const q4 = new THREE.Matrix4();
     mesh.forEachSplat((i, c, s, q, o) => {
@@ -57,6 +61,7 @@ export class SurfaceProbe {
       this.centres[i * 3 + 1] = c.y;
       this.centres[i * 3 + 2] = c.z;
       this.opacity[i] = o;
+      this.size[i] = Math.max(s.x, s.y, s.z);
       r.setFromMatrix4(q4.makeRotationFromQuaternion(q));
       const e = r.elements; // column-major: e[col*3+row]
       const floor = 1e-12;
@@ -91,6 +96,8 @@ export class SurfaceProbe {
         for (let dx = -rad; dx <= rad; dx += stepPx) pix.push({ w, x: windows[w]!.x + dx, y: windows[w]!.y + dy, hits: [] });
     const boxes = windows.map((c) => [c.x - rad, c.x + rad, c.y - rad, c.y + rad] as const);
     const near = camera.near;
+    const HAZE = 0.1;
+    const scaleOf = new THREE.Vector3().setFromMatrixScale(new THREE.Matrix4().fromArray(mv)).x;
     const { centres: C, cov: S, icov: IS, opacity: O } = this;
     // view → mesh linear part (for the inverse covariance in view coordinates: Mᵀ⁻¹ Σ⁻¹ M⁻¹)
     const Mi = new THREE.Matrix3().setFromMatrix4(new THREE.Matrix4().fromArray(mv)).invert().elements;
@@ -104,6 +111,9 @@ export class SurfaceProbe {
       const z = mv[2]! * x0 + mv[6]! * y0 + mv[10]! * z0 + mv[14]!;
       const d = -z;
       if (d <= near) continue;
+      // a splat wider than HAZE × its distance is haze, not a surface (half-trained scenes put
+      // such blobs in front of the cameras): drawn, but never picked
+      if (this.size[i]! * scaleOf > HAZE * d) continue;
       const u = cx + (fx * x) / d, v = cy - (fy * y) / d;
       // view-frame covariance: M Σ Mᵀ with M the model-view's linear part
       const s = i * 6;

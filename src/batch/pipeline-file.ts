@@ -245,10 +245,15 @@ function scalarString(node: Node | undefined | null, what: string, at: At): stri
   return String(node.value);
 }
 
+/** Counts (concurrency, GPUs, attempts) beyond this are typing errors, not plans. */
+const MAX_COUNT = 10_000;
+
 function positiveInt(node: Node | undefined, what: string, def: number, at: At): number {
   if (!node) return def;
   const v = isScalar(node) ? node.value : undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw at(node, `${what} must be a whole number ≥ 1, got ${JSON.stringify(v ?? null)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > MAX_COUNT) {
+    throw at(node, `${what} must be a whole number from 1 to ${MAX_COUNT}, got ${JSON.stringify(v ?? null)}`);
+  }
   return v;
 }
 

@@ -21,6 +21,7 @@ import { buildObjectsScene } from '../src/synthetic/objects.js';
 import { writeGaussianPly } from '../src/io/ply.js';
 import { quatToMat } from '../src/geometry/rotation.js';
 import type { AssetRecord } from '../src/assets/library/record.js';
+import { assetToUsda, usdzPackage } from '../src/assets/export/usd.js';
 import { validateGlb } from './assets-fixtures.js';
 import { countTuples, loadStage } from './usd-reader.js';
 
@@ -82,6 +83,43 @@ describe('extract --auto: one frame everywhere', () => {
       expect(countTuples(st.layer, 'point3f[] positions')).toBe(rec.counts.gaussians);
     }
   }, 600_000);
+});
+
+describe('assetToUsda (no workspace)', () => {
+  it('a vertex-coloured mesh: displayColor, no material; splats with SH degree 3 as the schema says (linear scale, sigmoid opacity, unit quaternion w first, 16 coefficients each)', async () => {
+    const mesh = { positions: Float32Array.from([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]), indices: Uint32Array.from([0, 2, 1, 0, 1, 3, 0, 3, 2, 1, 2, 3]), colors: Float32Array.from({ length: 12 }, (_, i) => i / 12) };
+    const n = 3;
+    const params = { count: n, means: Float32Array.from({ length: 3 * n }, (_, i) => 0.1 * i), logScales: Float32Array.from({ length: 3 * n }, (_, i) => -3 + 0.2 * i), quats: Float32Array.from({ length: 4 * n }, (_, i) => [2, 0, 0, 0][i % 4]!), opacityLogits: Float32Array.from([-1, 0, 2]), sh: Float32Array.from({ length: n * 48 }, (_, i) => (i % 7) / 10) };
+    const text = assetToUsda({ name: 'my chair', metric: true, mesh, colliders: [mesh], splats: { params, shDegree: 3 } });
+    const st = await loadStage(new TextEncoder().encode(text), 'a.usda');
+    const visual = st.meshes.find((m) => m.absPath === '/my_chair/Mesh')!;
+    expect(visual.faceVertexIndices.length).toBe(12);
+    expect(visual.materialId).toBe(-1);
+    expect(st.layer).toMatch(/color3f\[\] primvars:displayColor = \[\(0, 0\.0833333\d, 0\.1666667\)/);
+    expect(st.meshes.filter((m) => m.absPath.startsWith('/my_chair/Collision/'))).toHaveLength(1);
+    const values = (decl: string) => {
+      const at = st.layer.indexOf(`${decl} = [`);
+      return st.layer.slice(at + decl.length + 4, st.layer.indexOf(']', at + decl.length + 4)).match(/-?[\d.e+-]+/g)!.map(Number);
+    };
+    expect(values('float[] opacities')).toEqual([-1, 0, 2].map((x) => +(1 / (1 + Math.exp(-x))).toPrecision(7)));
+    expect(values('float3[] scales')[4]).toBeCloseTo(Math.exp(-3 + 0.8), 6);
+    expect(values('quatf[] orientations').slice(0, 4)).toEqual([1, 0, 0, 0]);
+    expect(countTuples(st.layer, 'float3[] radiance:sphericalHarmonicsCoefficients')).toBe(16 * n);
+    expect(st.layer).toMatch(/uniform int radiance:sphericalHarmonicsDegree = 3/);
+    // the package: root layer first, every file's data on a 64-byte boundary
+    const z = usdzPackage([{ name: 'asset.usda', data: new TextEncoder().encode(text) }, { name: 'x.png', data: new Uint8Array(5) }]);
+    const v = new DataView(z.buffer, z.byteOffset);
+    let o = 0;
+    for (const name of ['asset.usda', 'x.png']) {
+      expect(v.getUint32(o, true)).toBe(0x04034b50);
+      const nl = v.getUint16(o + 26, true), el = v.getUint16(o + 28, true), size = v.getUint32(o + 18, true);
+      expect(new TextDecoder().decode(z.subarray(o + 30, o + 30 + nl))).toBe(name);
+      expect((o + 30 + nl + el) % 64).toBe(0);
+      o += 30 + nl + el + size;
+    }
+    const zs = await loadStage(z, 'a.usdz');
+    expect(zs.meshes.find((m) => m.absPath === '/my_chair/Mesh')!.faceVertexIndices.length).toBe(12);
+  });
 });
 
 describe('extract --box', () => {

@@ -29,7 +29,7 @@ import { vertexNormals } from '../mesh/colors.js';
 import { weldedNormals } from '../mesh/atlas.js';
 
 /** A float as short text that reads back as the same float32 (7 significant digits). */
-export function usdFloat(x: number): string {
+function usdFloat(x: number): string {
   if (!Number.isFinite(x)) return '0';
   if (x === 0) return '0';
   const s = Number(x.toPrecision(7)).toString();
@@ -51,7 +51,7 @@ function tuples(a: ArrayLike<number>, n: number, map?: (v: number) => number): s
 }
 
 /** A valid USD prim name (identifier) made of `s`. */
-export function primName(s: string): string {
+function primName(s: string): string {
   const t = s.replace(/[^A-Za-z0-9_]/g, '_');
   return /^[A-Za-z_]/.test(t) ? t : `_${t}`;
 }
@@ -100,14 +100,9 @@ export interface UsdAssetInput {
   info?: Record<string, string>;
 }
 
-/** The asset's root prim name in its layer (what the compose scene references). */
-export function assetRootPrim(name: string): string {
-  return primName(name);
-}
-
 /** One asset as a USDA layer. */
 export function assetToUsda(a: UsdAssetInput): string {
-  const root = assetRootPrim(a.name);
+  const root = primName(a.name);
   const L: string[] = [];
   const info = Object.entries({ generator: 'r2s', units: a.metric ? 'metres' : 'scene units (scale unknown)', ...a.info })
     .map(([k, v]) => `${ind(2)}string ${primName(k)} = ${JSON.stringify(v)}`);

@@ -24,7 +24,7 @@ import { readColmapModel } from '../src/io/colmap.js';
 import { parseIntrinsics } from '../src/sfm/intrinsics.js';
 import { cameraCentre } from '../src/sfm/frame.js';
 import { writeJsonAtomic } from '../src/util/fsx.js';
-import { matToQuat } from '../src/geometry/rotation.js';
+import { matMul3, matToQuat, quatToMat, rotationDistanceDeg, transpose3 } from '../src/geometry/rotation.js';
 import type { SparseModel } from '../src/core/sparse-model.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -46,6 +46,10 @@ interface Case {
   colmapSkipped?: string;
   /** extra COLMAP mapper flags the capture needs (e.g. KITTI's forward motion and its initial pair) */
   colmapMapperArgs?: string[];
+  /** every `every`-th image only (a thinner capture than the one shared: 2 = every 2nd image) */
+  every?: number;
+  /** the starting focal (a guess) scaled by this factor: the self-calibration from a different start */
+  focalFactor?: number;
   /** no ground-truth poses: report the self-calibrated intrinsics against this focal (px) instead */
   referenceFocal?: { px: number; source: string };
 }
@@ -64,6 +68,15 @@ const cases: Record<string, Case> = {
   herzjesu: { id: 'Herz-Jesu-P8', dataset: 'strecha_Herz-Jesus-P8', intrinsics: 'gt/K.txt', matcher: 'exhaustive', colmap: false },
   kitti: { id: 'kitti_odom06 (51 frames)', dataset: 'kitti_odom06_f0-50', intrinsics: 'gt/calib.txt', matcher: 'sequential', cameraHeight: 1.65, colmap: true, colmapMapperArgs: KITTI_COLMAP_MAPPER },
   fern: { id: 'llff_fern self-calibrated', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
+  // reference cameras: COLMAP's, from the LLFF release (gt/cameras_w2c.json, focal 592.5 px): pose accuracy and focal against them (issue 24)
+  flower: { id: 'llff_flower self-calibrated', dataset: 'llff_flower', matcher: 'exhaustive', colmap: false },
+  'flower-half': { id: 'llff_flower self-calibrated, every 2nd image', dataset: 'llff_flower', matcher: 'exhaustive', colmap: false, every: 2 },
+  'flower-f0.7': { id: 'llff_flower self-calibrated, starting focal 0.7x the guess', dataset: 'llff_flower', matcher: 'exhaustive', colmap: false, focalFactor: 0.7 },
+  'flower-f1.3': { id: 'llff_flower self-calibrated, starting focal 1.3x the guess', dataset: 'llff_flower', matcher: 'exhaustive', colmap: false, focalFactor: 1.3 },
+  'fern-half': { id: 'llff_fern self-calibrated, every 2nd image', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, every: 2, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
+  'fern-f0.7': { id: 'llff_fern self-calibrated, starting focal 0.7x the guess', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, focalFactor: 0.7, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
+  'fern-f1.3': { id: 'llff_fern self-calibrated, starting focal 1.3x the guess', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, focalFactor: 1.3, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
+  horns: { id: 'llff_horns self-calibrated', dataset: 'llff_horns', matcher: 'exhaustive', colmap: false, referenceFocal: { px: 836.7, source: 'COLMAP (LLFF release)' } },
   temple: { id: 'middlebury_templeRing', dataset: 'middlebury_templeRing', intrinsics: 'gt/templeR_par.txt', matcher: 'exhaustive', colmap: false },
   // reference cameras made by COLMAP from the full-resolution photos (gt/cameras_w2c.json, K scaled to 1024 px): self-calibrated here
   // default matcher: no capture times, so auto picks retrieval (issue 16)
@@ -117,7 +130,7 @@ function accuracy(model: SparseModel, c: Case) {
   const out: Record<string, unknown> = {
     registered: ev.registered, total: ev.total, rotErrDegMean: ev.rotErrDeg.mean, rotErrDegMax: ev.rotErrDeg.max,
     centreErrMean: ev.centerErr.mean, centreErrRelBboxMean: ev.centerErrRel.mean, alignedBy: ev.alignedBy, scaleEstToGt: ev.scale,
-    focalRelErr: ev.focalRelErr?.mean,
+    focalRelErr: ev.focalRelErr?.mean, relRotErrDegMean: relativeRotationError(model, gt),
     cameras: [...model.cameras.values()].map((k) => ({ model: k.model, params: k.params })),
   };
   if (c.cameraHeight !== undefined) {
@@ -134,6 +147,28 @@ function accuracy(model: SparseModel, c: Case) {
     out.scaleErr = Math.abs(ev.scale - 1);
   }
   return out;
+}
+
+/**
+ * Mean over all pairs of registered images of the angle between the estimated relative rotation
+ * R_i R_jᵀ and the reference one: needs no alignment (a forward-facing capture's nearly coplanar
+ * centres make the similarity fitted to them ill-posed).
+ */
+function relativeRotationError(model: SparseModel, gt: Map<string, { R: number[] }>): number {
+  const est: Array<[number[], number[]]> = [];
+  for (const im of model.images.values()) {
+    const g = gt.get(im.name);
+    if (g) est.push([quatToMat(im.qvec), g.R]);
+  }
+  let sum = 0, n = 0;
+  for (let a = 0; a < est.length; a++) {
+    for (let b = a + 1; b < est.length; b++) {
+      const re = matMul3(est[a]![0], transpose3(est[b]![0])), rg = matMul3(est[a]![1], transpose3(est[b]![1]));
+      sum += rotationDistanceDeg(re, rg);
+      n++;
+    }
+  }
+  return n ? sum / n : NaN;
 }
 
 function quatFromR(R: number[]): number[] {
@@ -162,7 +197,16 @@ async function runR2s(c: Case) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const original = new Map<string, string>();
-  await workspaceFromImages(c.shuffleSeed === undefined ? path.join(data, c.dataset, 'images') : shuffledImages(c, dir, original), dir);
+  const imagesDir = c.shuffleSeed === undefined ? path.join(data, c.dataset, 'images') : shuffledImages(c, dir, original);
+  const all = readdirSync(imagesDir).filter((n) => /\.(jpe?g|png)$/i.test(n)).sort();
+  const names = c.every ? all.filter((_, k) => k % c.every! === 0) : all;
+  let focalPx: number | undefined;
+  if (c.focalFactor) {
+    const { default: sharp } = await import('sharp');
+    const meta = await sharp(path.join(imagesDir, names[0]!)).metadata();
+    focalPx = 1.2 * Math.max(meta.width!, meta.height!) * c.focalFactor; // the size guess of workspaceFromImages, scaled
+  }
+  await workspaceFromImages(imagesDir, dir, { names, ...(focalPx ? { focalPx, focalIsGuess: true } : {}) });
   const args = ['--import', 'tsx', path.join(repo, 'src/cli/main.ts'), 'sfm', '-w', dir, '--matcher', c.matcher, '--json'];
   const K = intrinsicsFile(c, dir);
   if (K) args.push('--intrinsics', K);

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { Priors, ImagePrior } from '../ingest/priors.js';
 import { writeJsonAtomic } from '../util/fsx.js';
 
-export async function workspaceFromImages(imagesDir: string, root: string, opts: { focalPx?: number; names?: string[]; enu?: Map<string, [number, number, number]> } = {}): Promise<void> {
+export async function workspaceFromImages(imagesDir: string, root: string, opts: { focalPx?: number; /** the focal given is a guess (default: a user's value) */ focalIsGuess?: boolean; names?: string[]; enu?: Map<string, [number, number, number]> } = {}): Promise<void> {
   const names = opts.names ?? readdirSync(imagesDir).filter((n) => /\.(jpe?g|png|tiff?)$/i.test(n)).sort();
   const imgDir = path.join(root, 'images');
   if (existsSync(imgDir)) rmSync(imgDir, { recursive: true, force: true });
@@ -23,7 +23,7 @@ export async function workspaceFromImages(imagesDir: string, root: string, opts:
     const e = opts.enu?.get(name);
     images.push({
       name, width: w, height: h, cameraKey: `dataset|${w}x${h}`,
-      focalPx: opts.focalPx ?? 1.2 * Math.max(w, h), focalSource: opts.focalPx ? 'user' : 'guess', source: src,
+      focalPx: opts.focalPx ?? 1.2 * Math.max(w, h), focalSource: opts.focalPx && !opts.focalIsGuess ? 'user' : 'guess', source: src,
       ...(e ? { enu: e } : {}),
     });
   }

@@ -3,11 +3,16 @@
  * camera's principal point and distortion (information of a zero-step adjustment with all of them
  * free), refine only those that are well constrained, keep a refined principal point only when it
  * explains the pixels noticeably better than the centre, and undo the refinement when it ends
- * implausible (far-off principal point, strong distortion, a jump of the focal). See selfcal.ts.
+ * implausible (far-off principal point, strong distortion, a jump of the focal). Then profile the
+ * focal: re-adjust the model with the focal fixed a step either side; when the cost barely changes
+ * the views do not constrain it, the reported std says so, and a measured (EXIF) prior the views
+ * cannot tell apart stands instead of the refined value. See selfcal.ts.
  */
 import { adjust, filterPoints } from './map-adjust.js';
 import type { MapState } from './map-state.js';
-import { decideRefinement, implausibility, summariseStd } from './selfcal.js';
+import { focalProfile } from './map-focal-profile.js';
+import { decideRefinement, implausibility, summariseStd, type SelfCalOptions } from './selfcal.js';
+import { intrinsicIndices } from '../geometry/camera-model.js';
 
 export function calibrate(s: MapState): void {
   const o = s.opts.selfCal;
@@ -63,16 +68,69 @@ export function calibrate(s: MapState): void {
     adjust(s, null, 'all', 50);
     filterPoints(s, null);
   }
-  // the constraint actually achieved, for the summary: std of what was refined
+  // how far the focal is pinned down: the reprojection cost re-adjusted at focals around it
+  const profileStd = new Map<number, number>();
+  for (const [c, list] of notes) {
+    if (!s.calib[c]!.focal) continue;
+    const fx = intrinsicIndices(cams[c]!.model).fx, f0 = cams[c]!.params[fx]!;
+    const pr = focalConstraint(s, c, o);
+    if (!pr) continue;
+    profileStd.set(c, pr.stdPx);
+    if (!pr.flat) continue;
+    const prior = s.priorFocal[c]!;
+    // a measured prior (EXIF, a user's value) stands when the views do not pull the focal away from it
+    const keepPrior = s.input.trustedFocal === true && Math.abs(prior / f0 - 1) > 1e-3 && prior / f0 < 2 && f0 / prior < 2;
+    const range = `${fmtPx(f0 * Math.exp(-o.focalProfileStep))}–${fmtPx(f0 * Math.exp(o.focalProfileStep))} px`;
+    if (keepPrior) {
+      const costBefore = adjust(s, null, 'all', 0);
+      // the principal point and distortion were decided with the other focal: back to where they started, fixed
+      const p = before[c]!.params.slice();
+      const ix = intrinsicIndices(cams[c]!.model);
+      if (ix.fy !== ix.fx) p[ix.fy] = (p[ix.fy]! * prior) / p[fx]!;
+      p[fx] = prior;
+      cams[c]!.params = p;
+      s.calib[c] = { focal: false, principalPoint: false, distortion: false };
+      const after = adjust(s, null, 'all', 50);
+      filterPoints(s, null);
+      const change = costBefore && after ? after.finalCost / costBefore.initialCost - 1 : NaN;
+      list.push(`focal not constrained by the views: kept at the prior ${fmtPx(prior)} px (self-calibration gave ${fmtPx(f0)} px, but the re-adjusted reprojection cost changes by only ${fmtPct(pr.rise)} % over ${range}; at the prior, principal point and distortion as they started, it is ${fmtPct(change)} % higher)`);
+    } else {
+      list.push(`focal not constrained by the views: the re-adjusted reprojection cost changes by only ${fmtPct(pr.rise)} % over ${range} (prior ${fmtPx(prior)} px${s.input.trustedFocal ? '' : ', a guess'})`);
+    }
+  }
+  // the constraint actually achieved, for the summary: std of what was refined, the focal's
+  // widened to what the profile allows
   adjust(s, null, 'all', 0, 1e-6, true);
   for (const [c, list] of notes) {
     const std = s.lastStd.get(c);
-    s.intrinsicsReport.push({
-      camera: cams[c]!.id, refined: { ...s.calib[c]! },
-      std: std ? summariseStd(cams[c]!, std) : { focalPx: NaN, principalPointPx: NaN, distortionPx: NaN },
-      notes: list,
-    });
+    const sum = std ? summariseStd(cams[c]!, std) : { focalPx: NaN, principalPointPx: NaN, distortionPx: NaN };
+    const ps = profileStd.get(c);
+    if (ps !== undefined) sum.focalPx = Number.isFinite(sum.focalPx) ? Math.max(sum.focalPx, ps) : ps;
+    s.intrinsicsReport.push({ camera: cams[c]!.id, refined: { ...s.calib[c]! }, std: sum, notes: list });
   }
+}
+
+/**
+ * The focal's constraint from the cost profile (map-focal-profile.ts) at e^{±step}: the relative rise
+ * of the cost on the flatter side, whether that is under the tolerance (flat), and the std this
+ * implies: the focal change at which a parabola through the three costs (in log focal) rises by
+ * focalStdCostRise.
+ */
+function focalConstraint(s: MapState, c: number, o: SelfCalOptions): { rise: number; flat: boolean; stdPx: number } | null {
+  const step = o.focalProfileStep;
+  const pr = focalProfile(s, c, [1, Math.exp(-step), Math.exp(step)], o.focalProfileIterations);
+  const c0 = pr[0]!.cost;
+  if (!(c0 > 0)) return null;
+  const lo = pr[1]!.cost / c0 - 1, hi = pr[2]!.cost / c0 - 1;
+  if (!Number.isFinite(lo) || !Number.isFinite(hi)) return null;
+  const rise = Math.min(lo, hi);
+  const curvature = Math.max(0, (lo + hi) / 2) / (step * step); // relative cost per (log focal)²
+  const rel = curvature > 0 ? Math.sqrt(o.focalStdCostRise / curvature) : Infinity;
+  return { rise, flat: rise < o.focalProfileTolerance, stdPx: pr[0]!.focalPx * Math.min(rel, 10) };
+}
+
+function fmtPx(v: number): string {
+  return v.toFixed(0);
 }
 
 function fmtPct(v: number): string {

@@ -14,11 +14,27 @@ import { gatherPoints } from './verify.js';
 
 // ---------------------------------------------------------------- initialisation
 
+/**
+ * Power of the initial pair's triangulation angle (relative to 6°) in its score when the focal is a
+ * guess. Two views a degree or so apart barely constrain the focal: the first global adjustments
+ * (3–5 images, focal free) then move it along a flat valley, the points triangulated and PnP poses
+ * built on it lock it there, and nothing later pulls it back. llff_flower (25 images, no EXIF,
+ * guess 847 px, COLMAP 592.5 px): power 1 picked 016–017 (3050 inliers, 1.3°), the focal went
+ * 847 → 933 → 1021 → … 1045 px with 4904 points; power 2 picks 001–016 (998 inliers, 3.1°), the
+ * first global adjustment brings it to 547 px and the model ends at ~600 px with 11561 points (the
+ * same model as when starting from 592.5 px). Power 3 prefers a pair with 282 inliers (5.2°): too few
+ * points to hold the model, focal 1006 px. A known or EXIF focal keeps power 1 (unchanged models).
+ */
+const GUESSED_FOCAL_ANGLE_POWER = 2;
+
 export function initialize(s: MapState): [number, number] | null {
   // the model grows in the largest connected group; the others are reported
   let largest = 0;
   for (let c = 1; c < s.componentSizes.length; c++) if (s.componentSizes[c]! > s.componentSizes[largest]!) largest = c;
   const cands: Array<{ p: number; score: number }> = [];
+  // a guessed focal (no EXIF, no --intrinsics) is refined from the first global adjustments on: the
+  // initial pair's angle then decides where it goes, so weigh the angle more (GUESSED_FOCAL_ANGLE_POWER)
+  const power = !s.input.trustedFocal && s.selfCalibrating() ? GUESSED_FOCAL_ANGLE_POWER : 1;
   for (let p = 0; p < s.input.pairs.length; p++) {
     const g = s.input.geoms[p]!;
     if (s.component[s.input.pairs[p]!.i] !== largest) continue;
@@ -27,7 +43,7 @@ export function initialize(s: MapState): [number, number] | null {
     if (g.config === 'panoramic' && (g.parallaxRatio === undefined || !hasParallax(g, s.opts.parallax))) continue;
     const tri = g.triAngleDeg ?? 4;
     // prefer many inliers and a wide baseline; homographic pairs only as a last resort
-    const score = (g.inliers.length / 2) * Math.min(1, tri / 6) * (g.config === 'planar' || g.config === 'panoramic' ? 0.3 : 1);
+    const score = (g.inliers.length / 2) * Math.min(1, tri / 6) ** power * (g.config === 'planar' || g.config === 'panoramic' ? 0.3 : 1);
     cands.push({ p, score });
   }
   cands.sort((a, b) => b.score - a.score);

@@ -39,6 +39,8 @@ export class MapState {
   readonly parallax: CaptureParallax;
   /** minimum triangulation angle in use (degrees): the option, lowered for low-parallax captures */
   readonly minTri: number;
+  /** per camera: the focal (fx) the mapping started from, i.e. the prior (EXIF, user or guess) */
+  readonly priorFocal: number[];
   /** per camera: std of each intrinsic from the last adjustment that asked for it */
   readonly lastStd = new Map<number, Float64Array>();
   /** per camera: where fx, fy, cx, cy sit in its parameters (the model never changes) */
@@ -56,6 +58,7 @@ export class MapState {
     this.component = new Int32Array(this.n);
     this.calib = input.refine.map((r) => ({ ...r }));
     this.camIx = input.cameras.map((c) => intrinsicIndices(c.model));
+    this.priorFocal = input.cameras.map((c, k) => c.params[this.camIx[k]!.fx]!);
     this.parallax = captureParallax(input.geoms, opts.parallax);
     this.minTri = minTriangulationAngle(this.parallax, opts.minTriAngleDeg, opts.parallax);
     for (let p = 0; p < input.pairs.length; p++) {

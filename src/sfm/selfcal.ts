@@ -27,10 +27,25 @@ export interface SelfCalOptions {
    * this share (0.5 %: fountain-P11, whose principal point is 23 px off centre, gains 1.3 %;
    * moldGoldCape, whose reference cameras are centred, 0.12 % for a point 11 px off) */
   minPrincipalPointGain: number;
+  /** focal profile at the end: the model re-adjusted (poses, points) with the focal fixed at f·e^{±step} */
+  focalProfileStep: number;
+  /** LM iterations of each profile adjustment */
+  focalProfileIterations: number;
+  /**
+   * a relative cost rise under this on the flatter side of the profile: the focal is not constrained
+   * (the summary says so; a measured prior then stands). At e^{±0.15}, flatter side: llff_flower
+   * ~20 %, samples/lund 2.8 % (its focal 0.77× the EXIF prior, which reprojects as well), a
+   * synthetic near-pure translation 0.0 %.
+   */
+  focalProfileTolerance: number;
+  /** the reported focal std is the change at which the profile's parabola rises by this share of the cost
+   * (0.3 %: llff_flower ±1.8 %, samples/lund ±4.4 %) */
+  focalStdCostRise: number;
 }
 
 export const defaultSelfCalOptions: SelfCalOptions = {
   maxPrincipalPointStd: 0.004, maxDistortionStdPx: 1, maxPrincipalPointOffset: 0.05, maxCornerDistortion: 0.1, maxFocalChange: 0.05, minPrincipalPointGain: 0.005,
+  focalProfileStep: 0.15, focalProfileIterations: 15, focalProfileTolerance: 0.05, focalStdCostRise: 0.003,
 };
 
 /** What the final adjustments refined for one camera, and how well the views constrain it. */

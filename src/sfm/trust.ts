@@ -64,8 +64,10 @@ export function sfmWarnings(inp: TrustInput, o: TrustOptions = defaultTrustOptio
     }
     const off = Math.max(Math.abs(p[ix.cx]! - cam.width / 2) / cam.width, Math.abs(p[ix.cy]! - cam.height / 2) / cam.height);
     if (off > o.maxPrincipalPointOffset) out.push(`${who}principal point ${(off * 100).toFixed(1)} % of the image size off the centre`);
-    if (rep.std.focalPx > o.maxFocalStdShare * f) out.push(`${who}the views constrain the focal only to ±${rep.std.focalPx.toFixed(0)} px (${((rep.std.focalPx / f) * 100).toFixed(0)} %): poses and scene may be distorted; pass --intrinsics if they are known`);
-    for (const n of rep.notes) if (n.includes('undone')) out.push(`${who}${n}`);
+    // a focal the cost profile found unconstrained (map-calibrate.ts) has its own line, which says whether the prior stood
+    const unconstrained = rep.notes.some((n) => n.startsWith('focal not constrained'));
+    if (!unconstrained && rep.std.focalPx > o.maxFocalStdShare * f) out.push(`${who}the views constrain the focal only to ±${rep.std.focalPx.toFixed(0)} px (${((rep.std.focalPx / f) * 100).toFixed(0)} %): poses and scene may be distorted; pass --intrinsics if they are known`);
+    for (const n of rep.notes) if (n.includes('undone') || n.startsWith('focal not constrained')) out.push(`${who}${n}`);
   }
   if (inp.registered > 0 && inp.points < o.minPointsPerImage * inp.registered) {
     out.push(`only ${inp.points} 3D points for ${inp.registered} registered images: too little parallax to triangulate, the poses rest on almost nothing`);

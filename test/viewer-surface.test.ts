@@ -8,7 +8,7 @@
  *
  * The scene: the synthetic workspace of the other viewer tests, made a GPS-metric (z-up ENU)
  * frame, with faint floaters in front of the cameras (the first splat a ray meets is one of them)
- * and an upright pole asset whose file origin is at its middle. `R2S_VIEWER_SAMPLE_WS=<workspace>`
+ * and a sparse haze layer above the ground, and an upright pole asset whose file origin is at its middle. `R2S_VIEWER_SAMPLE_WS=<workspace>`
  * runs the same checks on a reconstruction of the bundled sample (`r2s reconstruct samples/lund`).
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -77,14 +77,37 @@ function floaters(cams: V3[], centre: V3): GaussianParams {
   return p;
 }
 
+/** A sparse layer of faint splats 0.6 above the ground (haze): a ray down to the road meets one. */
+function haze(): GaussianParams {
+  const n = 9;
+  const p = empty(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      const k = i * n + j;
+      p.means.set([-2 + (4 * (i + 0.5)) / n, -2 + (4 * (j + 0.5)) / n, 0.6 + 0.05 * ((i + j) % 3)], k * 3);
+      p.logScales.set([Math.log(0.09), Math.log(0.09), Math.log(0.05)], k * 3);
+      p.quats.set([1, 0, 0, 0], k * 4);
+      p.opacityLogits[k] = Math.log(0.3 / 0.7);
+      p.sh.set([0.3, 0.3, 0.3], k * 48);
+    }
+  return p;
+}
+
 async function rgb(dataUrl: string): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
 }
 
-const W = 960, H = 600;
-/** the two road clicks of the issue (470,640)/(880,640) of 1280×800, as fractions */
-const CLICKS: Array<[number, number]> = [[470 / 1280, 0.8], [880 / 1280, 0.8]];
+const [W, H] = SAMPLE ? [1280, 800] : [960, 600];
+/**
+ * The two road clicks, as fractions of the view: the issue's (470,640)/(880,640) of 1280×800 at
+ * camera 1; on the sample's 500-step reconstruction the road there has no sparse points to compare
+ * with, so camera 13's street (500,500)/(780,500), where it has.
+ */
+const CLICKS: Array<[number, number]> = SAMPLE ? [[500 / 1280, 500 / 800], [780 / 1280, 500 / 800]] : [[470 / 1280, 0.8], [880 / 1280, 0.8]];
+const CAMERA = SAMPLE ? 12 : 0;
+/** the sample renders at about 0.1 frame/s here (1280×800, software WebGL) */
+const TEST_MS = SAMPLE ? 900_000 : 180_000;
 
 describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, orbit (issue 26)', () => {
   let browser: Browser;
@@ -110,7 +133,7 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
         // centre = −Rᵀ t
         return [0, 1, 2].map((c) => -(R[c]! * t[0]! + R[3 + c]! * t[1]! + R[6 + c]! * t[2]!)) as V3;
       });
-      await writeGaussianPly(path.join(ws, 'scene', 'splats.ply'), concat(cap.scene, floaters(cams, [0, 0, 0.2])), 0);
+      await writeGaussianPly(path.join(ws, 'scene', 'splats.ply'), concat(concat(cap.scene, floaters(cams, [0, 0, 0.2])), haze()), 0);
     }
     lib = path.join(ws, 'assets');
     mkdirSync(path.join(lib, 'pole'), { recursive: true });
@@ -132,8 +155,8 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
       if (m.type() === 'warning' || m.type() === 'error') warnings.push(`${m.type()}: ${m.text()}`);
     });
     page.on('pageerror', (e) => warnings.push(`pageerror: ${e.message}`));
-    await page.goto(url);
-    await page.waitForFunction(() => (window as unknown as { __r2s?: { loaded: boolean } }).__r2s?.loaded === true, null, { timeout: 90_000 });
+    await page.goto(url, { timeout: SAMPLE ? 300_000 : 30_000 });
+    await page.waitForFunction(() => (window as unknown as { __r2s?: { loaded: boolean } }).__r2s?.loaded === true, null, { timeout: SAMPLE ? 300_000 : 90_000 });
     return page;
   }
 
@@ -166,9 +189,10 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
   it('measures on the visible surface, draws it, asks before overriding the GPS frame; orbit point in the scene', async () => {
     const page = await open(wsServed.url);
     const h = hooksOf(page);
-    await h((x) => x.jumpToCamera(0));
-    // orbit point: at the depth of what is in view, not half the capture path ahead
+    const clicks = CLICKS.map(([fx, fy]) => [Math.round(fx * W), Math.round(fy * H)] as [number, number]);
+    await h((x, i) => x.jumpToCamera(i), CAMERA);
     const pts = await sparseInView(page);
+    // orbit point: at the depth of what is in view, not half the capture path ahead
     expect(pts.length).toBeGreaterThan(20);
     const depths = pts.map((q) => q.d).sort((a, b) => a - b);
     const orbit = await h((x) => x.orbit()).catch(() => null);
@@ -181,7 +205,6 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
     // M, two clicks on the road
     await page.keyboard.press('m');
     const before = await rgb(await h((x) => x.screenshot()));
-    const clicks = CLICKS.map(([fx, fy]) => [Math.round(fx * W), Math.round(fy * H)] as [number, number]);
     for (const [x, y] of clicks) await page.mouse.click(x, y);
     const picked = (await h((x) => x.measurePoints)) as V3[];
     expect(picked.length).toBe(2);
@@ -239,7 +262,7 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
     await page.click('#btn-confirm-yes');
     expect(await h((x) => x.frameLabel)).toMatch(/up from the ground, \d+\.\d° from GPS/);
     await page.close();
-  }, 180_000);
+  }, TEST_MS);
 
   it('a dropped asset stands upright on the surface under the cursor, pivot at its bottom (workspace, library)', async () => {
     for (const [url, where] of [[wsServed.url, 'workspace'], [libServed.url, 'library']] as const) {
@@ -252,7 +275,7 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
       if (where === 'workspace') expect(surf).not.toBeNull();
       const groundY = surf ? ((await h((x, p) => x.toView(p), surf)) as V3)[1] : 0;
       await page.dragAndDrop('#asset-list li', '#stage canvas', { targetPosition: at });
-      await expect.poll(() => h((x) => x.arrangement().items.length), { timeout: 20_000 }).toBe(1);
+      await expect.poll(() => h((x) => x.arrangement().items.length), { timeout: SAMPLE ? 120_000 : 20_000 }).toBe(1);
       const pose = (await h((x) => x.assetPose(0))) as { pivot: V3; bottomY: number; up: V3 };
       const tilt = (Math.acos(Math.min(1, pose.up[1] / Math.hypot(...pose.up))) * 180) / Math.PI;
       console.log(`${where}: bottom ${(pose.bottomY - groundY).toFixed(4)} from the ground under the cursor, pivot ${(pose.pivot[1] - pose.bottomY).toFixed(4)} above the bottom, up ${tilt.toFixed(2)}° off`);
@@ -269,7 +292,7 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
       }
       await page.close();
     }
-  }, 180_000);
+  }, TEST_MS);
 
   it('logged no console warning or error in any session', () => {
     expect(warnings).toEqual([]);

@@ -67,7 +67,8 @@ export function renderFrame(): void {
   // render() only queues the GPU's work (on software WebGL that is most of a frame): about once a
   // second, wait for it (a one-pixel read) so the overlay shows what a frame really costs
   let synced: number | undefined;
-  if (t0 - lastSync > 1000 && !renderer.xr.isPresenting) {
+  // (not the first frames: they compile the shaders)
+  if (stats.frameCount > 5 && t0 - lastSync > 1000 && !renderer.xr.isPresenting) {
     const gl = renderer.getContext();
     gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
     synced = performance.now() - t0;

@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 source devrun/setup.sh
 [ -e node_modules ] || ln -s devrun/node_modules node_modules
 cp devrun/tests/*.device.mjs test/
+# the worker scripts the matcher test starts from beside its own file
+cp devrun/cli/*-worker.mjs test/ 2>/dev/null || true
 for f in test/*.device.mjs; do
   # one log for all (at most 8 files come back from the machine)
   t=$SECONDS; echo "=== $f" >> $OUT/tests.log; timeout ${TEST_TIMEOUT:-120} node $f > /tmp/t.log 2>&1; rc=$?

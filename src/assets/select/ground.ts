@@ -9,8 +9,8 @@
  * Input points are Gaussian centres (see `gaussianCentres`) and/or sparse SfM points.
  *
  * A plane is accepted as the ground only when it carries the scene (`carriesScene`): little of
- * what lies off the plane is below it, and much of the plane lies outside the footprint of what
- * stands on it (a floor reaches past its objects). A turntable or backdrop capture has no such
+ * what lies off the plane is below it, much of the plane lies outside the footprint of what
+ * stands on it (a floor reaches past its objects), and the cameras are above it. A turntable or backdrop capture has no such
  * plane — the best one runs through the object — and then the ground returned is a virtual
  * support plane instead: normal = the scene's up (known, or the normal of the ring the cameras lie
  * on, or the best plane's), through the lowest point of the foreground (the points' main
@@ -43,8 +43,8 @@ export interface GroundPlane {
    * (see the header); true or absent: a real ground
    */
   carries?: boolean;
-  /** the carry test of the best plane (shares of the off-plane points below it, of its inliers outside the footprint of the points above) */
-  support?: { below: number; outside: number };
+  /** the carry test of the best plane (shares of the off-plane points below it, of its inliers outside the footprint of the points above, of the cameras above it) */
+  support?: { below: number; outside: number; camerasAbove: number };
 }
 
 export interface GroundOptions {
@@ -63,9 +63,11 @@ export interface GroundOptions {
   maxBelowShare: number;
   /** ... and at least this share of its inliers lies outside the footprint of the points above it. Default 0.2 */
   minOutsideShare: number;
+  /** ... and at least this share of the cameras (`towards`) is above it (the side of a box is not a floor). Default 0.9 */
+  minCamerasAbove: number;
 }
 
-export const defaultGroundOptions: GroundOptions = { up: null, maxTiltDeg: 10, iterations: 400, seed: 1, maxBelowShare: 0.25, minOutsideShare: 0.2 };
+export const defaultGroundOptions: GroundOptions = { up: null, maxTiltDeg: 10, iterations: 400, seed: 1, maxBelowShare: 0.25, minOutsideShare: 0.2, minCamerasAbove: 0.9 };
 
 /** Gaussian centres as N×3, and the Gaussians they came from (opacity ≥ minOpacity). */
 export function gaussianCentres(params: GaussianParams, minOpacity = 0.1): { xyz: Float64Array; index: Int32Array } {
@@ -103,8 +105,8 @@ export function groundPlane(xyz: ArrayLike<number>, partial: Partial<GroundOptio
   let ss = 0;
   for (const i of inliers) ss += (dot(plane.normal, [xyz[3 * i]!, xyz[3 * i + 1]!, xyz[3 * i + 2]!]) + plane.offset) ** 2;
   const method = o.up ? 'up' : 'ransac';
-  const support = carriesScene(xyz, plane, threshold, sceneExtent);
-  if (support.below <= o.maxBelowShare && support.outside >= o.minOutsideShare) {
+  const support = carriesScene(xyz, plane, threshold, sceneExtent, o.towards);
+  if (support.below <= o.maxBelowShare && support.outside >= o.minOutsideShare && support.camerasAbove >= o.minCamerasAbove) {
     return { ...plane, threshold, inliers, rms: Math.sqrt(ss / Math.max(1, inliers.length)), sceneExtent, method, carries: true, support };
   }
   // no floor: a virtual support plane under the foreground, normal = the scene's up
@@ -115,20 +117,23 @@ export function groundPlane(xyz: ArrayLike<number>, partial: Partial<GroundOptio
 
 /**
  * Whether plane p carries the points: `below` = share of the points farther than 3 thresholds
- * from it that lie below it; `outside` = share of its inliers in plane cells (2 % of the scene
- * extent) that no point above it covers (the footprint of what stands on it, grown by one cell).
+ * from it that lie below it; `outside` = share of its inliers in plane cells (1 % of the scene
+ * extent) where nothing stands on it — no point in the band just above it (3 thresholds to 5 % of
+ * the extent: the feet of what stands there; higher points, tree crowns or haze over a road, do
+ * not hide the road). A plane through an object has the object's next slice right above all of it.
+ * `camerasAbove`: share of the camera centres above it or less than 5 % of the extent below it
+ * (1 without cameras; a walk up a sloping street is not one plane, lund has 34 % of its cameras
+ * under its best one, a few metres at most).
  */
-export function carriesScene(xyz: ArrayLike<number>, p: { normal: Vec3; offset: number }, t: number, extent: number): { below: number; outside: number } {
+export function carriesScene(xyz: ArrayLike<number>, p: { normal: Vec3; offset: number }, t: number, extent: number, cameras?: ArrayLike<number>): { below: number; outside: number; camerasAbove: number } {
   const n = xyz.length / 3;
   const { e1, e2 } = basisOf(p.normal);
-  const cell = Math.max(0.02 * extent, 2 * t);
+  const cell = Math.max(0.01 * extent, 2 * t), feet = Math.max(6 * t, 0.05 * extent);
   // numeric cell keys (cells within ±2^20 of the origin per axis)
-  const cellOf = (i: number): [number, number] => {
+  const key = (i: number) => {
     const x = xyz[3 * i]!, y = xyz[3 * i + 1]!, z = xyz[3 * i + 2]!;
-    return [Math.floor((e1[0] * x + e1[1] * y + e1[2] * z) / cell), Math.floor((e2[0] * x + e2[1] * y + e2[2] * z) / cell)];
+    return (Math.floor((e1[0] * x + e1[1] * y + e1[2] * z) / cell) + 1048576) * 2097152 + (Math.floor((e2[0] * x + e2[1] * y + e2[2] * z) / cell) + 1048576);
   };
-  const K = (a: number, b: number) => (a + 1048576) * 2097152 + (b + 1048576);
-  const key = (i: number) => { const [a, b] = cellOf(i); return K(a, b); };
   let above = 0, below = 0;
   const foot = new Set<number>();
   const inl: number[] = [];
@@ -136,14 +141,17 @@ export function carriesScene(xyz: ArrayLike<number>, p: { normal: Vec3; offset: 
     const h = heightOf(p, xyz, i);
     if (h > 3 * t) {
       above++;
-      const [a, b] = cellOf(i);
-      for (let da = -1; da <= 1; da++) for (let db = -1; db <= 1; db++) foot.add(K(a + da, b + db));
+      if (h <= feet) foot.add(key(i));
     } else if (h < -3 * t) below++;
     else if (Math.abs(h) <= t) inl.push(i);
   }
   let outside = 0;
   for (const i of inl) if (!foot.has(key(i))) outside++;
-  return { below: above + below > 0 ? below / (above + below) : 0, outside: inl.length ? outside / inl.length : 0 };
+  let up = 0;
+  const m = cameras ? cameras.length / 3 : 0;
+  // not below it by more than 5 % of the extent: a street on a slope is not one plane, its cameras stay near it
+  for (let k = 0; k < m; k++) if (heightOf(p, cameras!, k) > -0.05 * extent) up++;
+  return { below: above + below > 0 ? below / (above + below) : 0, outside: inl.length ? outside / inl.length : 0, camerasAbove: m ? up / m : 1 };
 }
 
 /** Two unit vectors spanning the plane with normal n. */

@@ -215,6 +215,7 @@ async function templeAutoCase(): Promise<void> {
   const r = spawnSync(process.execPath, [path.join(here, '..', 'bin', 'r2s.mjs'), 'extract', '-w', ws, '--auto', '--all', '--metric', '--library', lib, '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`extract failed: ${r.stderr.slice(-500)}`);
   const seconds = (performance.now() - t0) / 1000;
+  const train = JSON.parse(await fs.readFile(path.join(ws, 'scene', 'train.json'), 'utf8').catch(() => '{}')) as { steps?: number; gaussians?: number; seconds?: number; trainPsnr?: number; options?: { maxSize?: number } };
   const res = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ground: unknown; candidates: unknown[]; assets: { extentsM: number[]; gaussians: number; triangles: number }[] };
   // GT tight box (gt/README.txt); the asset's up is the scene's y (ring axis), its sides the scene's x and z
   const gt = [0.078626 + 0.023121, 0.121636 + 0.038009, -0.017395 + 0.09194];
@@ -225,6 +226,7 @@ async function templeAutoCase(): Promise<void> {
   const rel = [sides[0]! / gtSides[0]! - 1, height / gt[1]! - 1, sides[1]! / gtSides[1]! - 1];
   await writeKey('autoNoFloor', {
     dataset: 'middlebury_templeRing (47 views, GT cameras in metres via r2s import, points triangulated from them), trained in R2S_TEMPLE_WS',
+    train: { steps: train.steps, maxSize: train.options?.maxSize, gaussians: train.gaussians, seconds: train.seconds, trainPsnr: train.trainPsnr },
     command: 'r2s extract --auto --all --metric', machine: `${os.cpus().length} cores`, date: new Date().toISOString(), seconds: +seconds.toFixed(1),
     ground: res.ground, assets: res.assets.length, extentsM: ext.map((v) => +v.toFixed(4)),
     truthM: { longSide: +gtSides[0]!.toFixed(4), height: +gt[1]!.toFixed(4), shortSide: +gtSides[1]!.toFixed(4) },

@@ -1,7 +1,8 @@
 /**
  * After the run, one line per vitest project: the WebGPU adapter(s) its test files ran on (as the
  * setup files recorded them), whether the Vulkan validation layer was on, and its test counts, e.g.
- * "vitest project gpu-swiftshader: SwiftShader driver 5.0.0, validation layer on; 15 files, 92 passed, 0 failed, 1 skipped".
+ * "vitest project gpu-swiftshader: SwiftShader driver 5.0.0, validation layer on; 15 files, 92 passed, 0 failed, 1 skipped; 310 s CPU in test processes".
+ * (CPU: each test process's own, threads included; processes a test starts are not counted.)
  */
 import type { Reporter } from 'vitest/reporters';
 
@@ -39,8 +40,9 @@ export default class AdapterReporter implements Reporter {
       const validated = fs.some((f) => f.meta?.r2sValidation === true);
       const c = count(fs);
       const failedFiles = fs.filter((f) => f.result?.state === 'fail').length;
+      const cpu = fs.reduce((s, f) => s + (typeof f.meta?.r2sCpuS === 'number' ? f.meta.r2sCpuS : 0), 0);
       return `vitest project ${name}: ${adapters.length ? adapters.join(' + ') : 'no WebGPU device'}${validated ? ', validation layer on' : ''}; ` +
-        `${fs.length} files${failedFiles ? ` (${failedFiles} failed)` : ''}, ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`;
+        `${fs.length} files${failedFiles ? ` (${failedFiles} failed)` : ''}, ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped; ${cpu.toFixed(0)} s CPU in test processes`;
     });
     process.stdout.write(`\n${lines.join('\n')}\n`);
   }

@@ -15,5 +15,9 @@ afterEach(async () => {
 
 afterAll(async (suite) => {
   const ctx = await deviceIfCreated();
-  if (ctx) (suite.meta as Record<string, unknown>).r2sAdapter = ctx.adapterName;
+  const meta = suite.meta as Record<string, unknown>;
+  if (ctx) meta.r2sAdapter = ctx.adapterName;
+  // CPU seconds of this test process (all its threads: a software Vulkan's too), for the summary
+  const u = process.cpuUsage();
+  meta.r2sCpuS = (u.user + u.system) / 1e6;
 });

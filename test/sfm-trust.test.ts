@@ -36,8 +36,11 @@ describe('self-calibration on a forward-facing capture', () => {
     expect(res.intrinsics).toHaveLength(1);
     const rep = res.intrinsics[0]!;
     expect(rep.refined.focal).toBe(true);
-    expect(rep.std.focalPx).toBeGreaterThan(0);
-    expect(rep.std.focalPx).toBeLessThan(0.03 * f);
+    // (issue 24: the std is the cost profile's, not the curvature at the minimum: under 0.6° of rotation
+    // over a shallow scene the re-adjusted cost changes by well under 1 % over ±15 % of focal, so it is
+    // wide, 11–15 % here; it must cover the actual error, and the summary warns about it)
+    expect(rep.std.focalPx).toBeGreaterThan(Math.abs(f - fT));
+    expect(rep.std.focalPx).toBeLessThan(0.3 * f);
     if (!rep.refined.principalPoint) expect(rep.notes.join(' ')).toMatch(/principal point kept at the centre/);
     // and the result carries a warning: most pairs homographic
     const warnings = sfmWarnings({
@@ -45,6 +48,7 @@ describe('self-calibration on a forward-facing capture', () => {
       intrinsics: res.intrinsics, parallax: res.stats.parallax, registered: res.stats.registered, points: res.stats.points,
     });
     expect(warnings.some((w) => /explained by a homography/.test(w))).toBe(true);
+    expect(warnings.some((w) => /constrain the focal only to|focal not constrained/.test(w))).toBe(true);
     const gt = new Map<string, { R: number[]; t: number[] }>();
     s.feats.forEach((ft, v) => gt.set(ft.name, { R: s.R[v]!, t: s.t[v]! }));
     expect(evaluatePoses(res.model, gt, { alignRotationsOnly: true }).rotErrDeg.mean).toBeLessThan(0.05);

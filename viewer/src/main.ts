@@ -95,8 +95,12 @@ export function knownFrame(): KnownFrame | null {
 surface.centreDepth = () => {
   const mesh = state.sceneMesh;
   if (!mesh) return null;
+  // the median over the middle of the view: the exact centre of a street view is its far end
   const r = canvas.getBoundingClientRect();
-  return probe.depths(mesh, camera, r, [{ x: r.left + r.width / 2, y: r.top + r.height / 2 }], { radius: 12, step: 4 })[0] ?? null;
+  const at: Array<{ x: number; y: number }> = [];
+  for (let i = 0; i < 5; i++) for (let j = 0; j < 3; j++) at.push({ x: r.left + r.width * (0.3 + 0.1 * i), y: r.top + r.height * (0.4 + 0.1 * j) });
+  const d = probe.depths(mesh, camera, r, at, { radius: 6, step: 3 }).filter((v): v is number => v != null).sort((a, b) => a - b);
+  return d.length ? d[d.length >> 1]! : null;
 };
 
 export const measure = new MeasurePanel({ surfaces: surfacesAt, known: knownFrame, onFrame: (f) => applyUserFrame(f) });

@@ -290,7 +290,8 @@ const noColmap = argv.includes('--no-colmap');
 const wanted = argv.filter((a) => !a.startsWith('-'));
 const names = wanted.length ? wanted : ['fountain', 'fountain-selfcal', 'kitti'];
 const hasColmap = !noColmap && spawnSync('colmap', ['help'], { encoding: 'utf8' }).status === 0;
-const outFile = path.join(here, 'sfm.json');
+// R2S_BENCH_SFM_OUT: write elsewhere (two runs side by side; merge their results into bench/sfm.json after)
+const outFile = process.env.R2S_BENCH_SFM_OUT ?? path.join(here, 'sfm.json');
 const prev = existsSync(outFile) ? (JSON.parse(readFileSync(outFile, 'utf8')) as { results?: Record<string, unknown> }) : {};
 const results: Record<string, unknown> = { ...(prev.results ?? {}) };
 // r2s on every case first, then COLMAP on the cases that compare with it: the r2s figures are

@@ -93,6 +93,21 @@ function haze(): GaussianParams {
   return p;
 }
 
+/** Sky: large splats spread over a dome 30 units away (sparse at the scene's scale, dense at theirs). */
+function sky(): GaussianParams {
+  const n = 80;
+  const p = empty(n);
+  for (let k = 0; k < n; k++) {
+    const az = (2 * Math.PI * k) / 16, el = 0.25 + 0.25 * Math.floor(k / 16);
+    p.means.set([30 * Math.cos(el) * Math.cos(az), 30 * Math.cos(el) * Math.sin(az), 30 * Math.sin(el)], k * 3);
+    p.logScales.set([Math.log(2.5), Math.log(2.5), Math.log(0.5)], k * 3);
+    p.quats.set([1, 0, 0, 0], k * 4);
+    p.opacityLogits[k] = 2;
+    p.sh.set([-0.5, 0, 1.2], k * 48);
+  }
+  return p;
+}
+
 async function rgb(dataUrl: string): Promise<{ data: Buffer; width: number; height: number }> {
   const { data, info } = await sharp(Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64')).removeAlpha().raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };
@@ -133,7 +148,7 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
         // centre = −Rᵀ t
         return [0, 1, 2].map((c) => -(R[c]! * t[0]! + R[3 + c]! * t[1]! + R[6 + c]! * t[2]!)) as V3;
       });
-      await writeGaussianPly(path.join(ws, 'scene', 'splats.ply'), concat(concat(cap.scene, floaters(cams, [0, 0, 0.2])), haze()), 0);
+      await writeGaussianPly(path.join(ws, 'scene', 'splats.ply'), concat(concat(concat(cap.scene, floaters(cams, [0, 0, 0.2])), haze()), sky()), 0);
     }
     lib = path.join(ws, 'assets');
     mkdirSync(path.join(lib, 'pole'), { recursive: true });
@@ -286,12 +301,39 @@ describe.skipIf(!haveChromium)('viewer: surface picks, measure, frame, assets, o
         const v = (await h((x, p) => x.toView(p), surf)) as V3;
         expect(Math.hypot(pose.pivot[0] - v[0], pose.pivot[2] - v[2])).toBeLessThan(0.05);
         if (process.env.R2S_VIEWER_SHOTS) {
-          await h((x) => x.settle());
+          await h((x, ms) => x.settle(3, ms), SAMPLE ? 120_000 : 5000);
           writeFileSync(path.resolve(import.meta.dirname, '..', 'viewer', 'docs', 'placed-asset.png'), await page.screenshot());
         }
       }
       await page.close();
     }
+  }, TEST_MS);
+
+  it('crop: one outline, invert, undo / redo; the floater filter keeps the sky', async () => {
+    if (SAMPLE) return;
+    const page = await open(wsServed.url);
+    const h = hooksOf(page);
+    await page.keyboard.press('b');
+    expect(await h((x) => x.cropOutlines)).toEqual({ box: true, sphere: false });
+    const total = (await h((x) => x.splatCount)) as number;
+    const inside = (await h((x) => x.setBox([0, 0, 0.3], [0.8, 0.8, 0.8]))) as number;
+    expect(inside).toBeGreaterThan(20);
+    await page.click('#btn-sel-invert');
+    expect(await h((x) => x.selectedCount)).toBe(total - inside);
+    await page.click('#btn-sel-delete');
+    expect(await h((x) => x.splatCount)).toBe(inside);
+    await page.click('#btn-undo');
+    expect(await h((x) => x.splatCount)).toBe(total);
+    await page.click('#btn-redo');
+    expect(await h((x) => x.splatCount)).toBe(inside);
+    await page.click('#btn-undo');
+    // floaters: the faint isolated ones, not the sky (the last 80 splats of the file)
+    await page.click('#btn-floater-preview');
+    const marked = (await h((x) => x.floaterPreview)) as number[];
+    const skyFrom = total - 80;
+    expect(marked.filter((i) => i >= skyFrom)).toEqual([]);
+    expect(marked.length).toBeGreaterThan(0);
+    await page.close();
   }, TEST_MS);
 
   it('logged no console warning or error in any session', () => {

@@ -99,6 +99,8 @@ export function wireControls(): void {
       KeyB: () => togglePanel('edit'),
       KeyM: () => togglePanel('measure'),
       KeyZ: () => editPanel.undo(),
+      KeyY: () => editPanel.redo(),
+      KeyI: () => editPanel.open && editPanel.invert(),
       KeyH: () => toggleHelp(),
       Equal: () => stepSpeed(1),
       NumpadAdd: () => stepSpeed(1),

@@ -136,6 +136,8 @@ export class EditPanel {
     $('btn-sel-delete').addEventListener('click', () => this.apply('delete'));
     $('btn-sel-keep').addEventListener('click', () => this.apply('keep'));
     $('btn-undo').addEventListener('click', () => this.undo());
+    $('btn-redo').addEventListener('click', () => this.redo());
+    $('btn-sel-invert').addEventListener('click', () => this.invert());
     $('btn-box-save').addEventListener('click', () => this.saveBox());
     $('btn-floater-preview').addEventListener('click', () => this.previewFloaters());
     $('btn-floater-remove').addEventListener('click', () => this.removeFloaters());
@@ -187,6 +189,7 @@ export class EditPanel {
       const s = project(v.set(x, y, z).applyMatrix4(m));
       return s.inFront ? [s.x, s.y] : null;
     });
+    if (this.inverted) this.selection = ed.invert(this.selection);
     this.showCount();
     this.highlight();
     return countOf(this.selection);
@@ -207,6 +210,7 @@ export class EditPanel {
     if (!ed || this.tool === 'lasso') return this.selection ? countOf(this.selection) : 0;
     this.shape.updateMatrix();
     this.selection = ed.selectShape(this.shape.matrix, this.tool);
+    if (this.inverted) this.selection = ed.invert(this.selection);
     this.showCount();
     this.highlight();
     return countOf(this.selection);
@@ -217,6 +221,7 @@ export class EditPanel {
     $('sel-count').textContent = this.selection ? countOf(this.selection).toLocaleString('en-US') : '0';
     $('edit-kept').textContent = ed ? `${ed.kept.toLocaleString('en-US')} of ${ed.count.toLocaleString('en-US')} kept` : 'no scene splats to edit';
     $<HTMLButtonElement>('btn-undo').disabled = !ed?.canUndo;
+    $<HTMLButtonElement>('btn-redo').disabled = !ed?.canRedo;
   }
 
   apply(mode: 'delete' | 'keep'): number {
@@ -229,6 +234,38 @@ export class EditPanel {
     this.previewed = null;
     this.afterEdit();
     return gone;
+  }
+
+  /** which outlines are drawn (shown, with their parents) */
+  outlines(): { box: boolean; sphere: boolean } {
+    const on = (o: THREE.Object3D) => o.visible && this.shape.visible;
+    return { box: on(this.boxLines), sphere: on(this.sphereLines) };
+  }
+
+  /** whether the selection is what the shape (or lasso) leaves out */
+  inverted = false;
+
+  /** Select the complement (kept splats outside the shape / lasso). */
+  invert(): number {
+    const ed = this.host.editable();
+    this.inverted = !this.inverted;
+    $('btn-sel-invert').setAttribute('aria-pressed', String(this.inverted));
+    if (!ed) return 0;
+    if (this.tool === 'lasso') {
+      if (this.selection) this.selection = ed.invert(this.selection);
+      this.showCount();
+      this.highlight();
+      return this.selection ? countOf(this.selection) : 0;
+    }
+    return this.recount();
+  }
+
+  redo(): void {
+    const ed = this.host.editable();
+    if (!ed?.redo()) return;
+    this.preview = false;
+    this.previewed = null;
+    this.afterEdit();
   }
 
   undo(): void {

@@ -23,6 +23,8 @@ export class EditableScene {
   /** 1 = kept */
   alive: Uint8Array;
   private history: Uint8Array[] = [];
+  /** undone states, for redo (cleared by a new edit) */
+  private future: Uint8Array[] = [];
   /** our own copy of the loaded splats' packed words (the mesh they came in is disposed on rebuild) */
   private words: Uint32Array;
   private extra: Record<string, Uint32Array> = {};
@@ -64,6 +66,10 @@ export class EditableScene {
     return this.history.length > 0;
   }
 
+  get canRedo(): boolean {
+    return this.future.length > 0;
+  }
+
   /** Remove (`delete`) or keep only (`keep`) the selected splats. Returns how many went. */
   apply(sel: Uint8Array, mode: 'delete' | 'keep'): number {
     const next = this.alive.slice();
@@ -74,6 +80,7 @@ export class EditableScene {
     }
     if (!gone) return 0;
     this.history.push(this.alive);
+    this.future = [];
     this.alive = next;
     this.show();
     return gone;
@@ -82,9 +89,26 @@ export class EditableScene {
   undo(): boolean {
     const prev = this.history.pop();
     if (!prev) return false;
+    this.future.push(this.alive);
     this.alive = prev;
     this.show();
     return true;
+  }
+
+  redo(): boolean {
+    const next = this.future.pop();
+    if (!next) return false;
+    this.history.push(this.alive);
+    this.alive = next;
+    this.show();
+    return true;
+  }
+
+  /** The kept splats a selection leaves out. */
+  invert(sel: Uint8Array): Uint8Array {
+    const out = new Uint8Array(this.count);
+    for (let i = 0; i < this.count; i++) out[i] = this.alive[i] && !sel[i] ? 1 : 0;
+    return out;
   }
 
   /** Kept splats whose centre `inside` accepts (scene-frame coordinates). */

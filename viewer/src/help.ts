@@ -14,7 +14,8 @@ export const SHORTCUTS: Array<[string, string]> = [
   ['M', 'measure, set scale, origin and up'],
   ['⚙', 'quality: SH degree, render scale, splat budget'],
   ['G', 'gizmo mode: move / rotate / scale'],
-  ['Z', 'undo the last crop'],
+  ['Z / Y', 'undo / redo a crop'],
+  ['I', 'invert the crop selection'],
   ['? or H', 'this help'],
 ];
 

@@ -159,6 +159,12 @@ export function installHooks(): void {
     deleteSelection: () => editPanel.apply('delete'),
     keepSelection: () => editPanel.apply('keep'),
     undo: () => editPanel.undo(),
+    redo: () => editPanel.redo(),
+    invertSelection: () => editPanel.invert(),
+    /** which crop outlines are drawn */
+    get cropOutlines() {
+      return editPanel.outlines();
+    },
     lasso: (poly: Array<[number, number]>) => {
       editPanel.setTool('lasso');
       return editPanel.finishLasso(poly);

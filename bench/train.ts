@@ -239,6 +239,21 @@ async function lensFox(): Promise<void> {
     result[variant] = { psnr: m.psnr, ssim: m.ssim, heldOut: m.views.length, protocol: m.protocol, gaussians: t.gaussians, trainSeconds, backend: t.backend };
     console.error(`lens-fox ${variant}: ${JSON.stringify(result[variant])}`);
   }
+  // how far the lens moves pixels at the training size (what ignoring it costs, at most)
+  const { lensAt, pixelToNormalized } = await import('../src/geometry/undistort.js');
+  const { trainingSize } = await import('../src/scene/image-io.js');
+  const cam = [...(await readColmapModel(findColmapModelDir(path.join(imported, 'sparse'))!)).cameras.values()][0]!;
+  const size = trainingSize(cam.width, cam.height, maxSize), lens = lensAt(cam, size.width, size.height);
+  let maxShift = 0, sumShift = 0;
+  for (let v = 0.5; v < size.height; v++) {
+    for (let x = 0.5; x < size.width; x++) {
+      const r = pixelToNormalized(lens, x, v);
+      const d = r ? Math.hypot(r[0] * lens.fx + lens.cx - x, r[1] * lens.fy + lens.cy - v) : 0;
+      maxShift = Math.max(maxShift, d);
+      sumShift += d;
+    }
+  }
+  result.lensShiftPx = { atSize: `${size.width}x${size.height}`, max: maxShift, mean: sumShift / (size.width * size.height) };
   const u = result.undistorted as { psnr: number }, g = result.ignored as { psnr: number };
   result.gainDb = u.psnr - g.psnr;
   result.note = 'each run scored on its own held-out photos: undistorted (pinhole crop of valid pixels) vs as shot; same steps, size, seed and defaults';

@@ -76,7 +76,7 @@ const cases: Record<string, Case> = {
   'fern-half': { id: 'llff_fern self-calibrated, every 2nd image', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, every: 2, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
   'fern-f0.7': { id: 'llff_fern self-calibrated, starting focal 0.7x the guess', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, focalFactor: 0.7, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
   'fern-f1.3': { id: 'llff_fern self-calibrated, starting focal 1.3x the guess', dataset: 'llff_fern', matcher: 'exhaustive', colmap: false, focalFactor: 1.3, referenceFocal: { px: 586, source: 'COLMAP (issue 15)' } },
-  horns: { id: 'llff_horns self-calibrated', dataset: 'llff_horns', matcher: 'exhaustive', colmap: false, referenceFocal: { px: 836.7, source: 'COLMAP (LLFF release)' } },
+  horns: { id: 'llff_horns self-calibrated', dataset: 'llff_horns', matcher: 'auto', colmap: false, referenceFocal: { px: 836.7, source: 'COLMAP (LLFF release)' } },
   temple: { id: 'middlebury_templeRing', dataset: 'middlebury_templeRing', intrinsics: 'gt/templeR_par.txt', matcher: 'exhaustive', colmap: false },
   // reference cameras made by COLMAP from the full-resolution photos (gt/cameras_w2c.json, K scaled to 1024 px): self-calibrated here
   // default matcher: no capture times, so auto picks retrieval (issue 16)

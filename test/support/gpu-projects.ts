@@ -55,6 +55,6 @@ export function gpuProjectEnv(a: GpuAdapterProject, runId = String(process.pid))
   return {
     VK_ICD_FILENAMES: a.icd,
     R2S_EXPECT_ADAPTER: a.expect,
-    R2S_VK_VALIDATION: path.join(os.tmpdir(), `r2s-vk-validation-${runId}`, a.name),
+    R2S_VK_VALIDATION: path.join(os.tmpdir(), `r2s-vk-validation-${runId}-${a.name}`),
   };
 }

@@ -19,7 +19,7 @@ import { createGrid, defaultTsdfOptions, finalizeField, integrate, type Bounds, 
 import { captureViews, defaultViewOptions, orbitViews, type ViewOptions } from './views.js';
 import type { TriMesh } from './types.js';
 
-export type { MeshTexture, TriMesh } from './types.js';
+export type { TriMesh } from './types.js';
 export { texturePng } from './texture.js';
 
 /** The baked texture of each LOD (see texturedLod). */

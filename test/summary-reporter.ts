@@ -4,14 +4,17 @@
  */
 import type { Reporter } from 'vitest/reporters';
 
-interface TaskLike {
+export interface TaskLike {
   type: string;
   mode?: string;
+  projectName?: string;
+  meta?: Record<string, unknown>;
   result?: { state?: string };
   tasks?: TaskLike[];
 }
 
-function count(tasks: TaskLike[], acc = { passed: 0, failed: 0, skipped: 0 }) {
+/** Passed, failed and skipped tests under these tasks (the adapter reporter counts per project). */
+export function count(tasks: TaskLike[], acc = { passed: 0, failed: 0, skipped: 0 }) {
   for (const t of tasks) {
     if (t.tasks && t.type !== 'test') count(t.tasks, acc);
     else if (t.type === 'test') {

@@ -5,27 +5,7 @@
  * (CPU: each test process's own, threads included; processes a test starts are not counted.)
  */
 import type { Reporter } from 'vitest/reporters';
-
-interface TaskLike {
-  type: string;
-  projectName?: string;
-  meta?: Record<string, unknown>;
-  result?: { state?: string };
-  tasks?: TaskLike[];
-}
-
-function count(tasks: TaskLike[], acc = { passed: 0, failed: 0, skipped: 0 }) {
-  for (const t of tasks) {
-    if (t.tasks && t.type !== 'test') count(t.tasks, acc);
-    else if (t.type === 'test') {
-      const s = t.result?.state;
-      if (s === 'pass') acc.passed++;
-      else if (s === 'fail') acc.failed++;
-      else acc.skipped++;
-    }
-  }
-  return acc;
-}
+import { count, type TaskLike } from '../summary-reporter.js';
 
 export default class AdapterReporter implements Reporter {
   onFinished(files: unknown[] = []): void {

@@ -24,6 +24,7 @@ import type { AssetRecord } from '../src/assets/library/record.js';
 import { assetToUsda, usdzPackage } from '../src/assets/export/usd.js';
 import { validateGlb } from './assets-fixtures.js';
 import { countTuples, loadStage } from './usd-reader.js';
+import { cliIn, type CliRun } from './support/cli.js';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'r2s-assets-usd-'));
@@ -31,19 +32,9 @@ const WS = path.join(tmp, 'objects');
 const LIB = path.join(tmp, 'lib');
 const VIEWS = 12, SIZE = 96;
 
-interface Run { code: number; stdout: string; stderr: string; json: any }
-function r2s(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin/r2s.mjs'), ...args], { cwd: tmp, env: { ...process.env, R2S_QUIET: '1' } });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += String(d)));
-    p.stderr.on('data', (d) => (stderr += String(d)));
-    p.on('close', (code) => {
-      const last = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-      resolve({ code: code ?? -1, stdout, stderr, json: last ? JSON.parse(last) : null });
-    });
-  });
-}
+type Run = CliRun;
+/** `r2s ...` as a child process (cwd: the temp folder, so ./assets would land there). */
+const r2s = cliIn(tmp);
 const record = (id: string) => JSON.parse(readFileSync(path.join(LIB, id, 'asset.json'), 'utf8')) as AssetRecord;
 
 beforeAll(async () => {

@@ -8,7 +8,6 @@
  * Kept to few processes (each pays the CLI's start-up): one listing of each kind, one --all that
  * meshes all three objects.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,28 +27,16 @@ import type { AssetRecord } from '../src/assets/library/record.js';
 import type { Catalog } from '../src/assets/library/catalog.js';
 import { readGlbMeshes, validateGlb } from './assets-fixtures.js';
 import { countTuples, loadStage } from './usd-reader.js';
+import { cliIn, type CliRun } from './support/cli.js';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'r2s-extract-cli-'));
 const WS = path.join(tmp, 'objects');
 const LIB = path.join(tmp, 'lib');
 const VIEWS = 30, SIZE = 128;
 
-interface Run { code: number; stdout: string; stderr: string; json: any }
-
+type Run = CliRun;
 /** `r2s ...` as a child process (cwd: the temp folder, so ./assets would land there). */
-function r2s(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [path.join(root, 'bin/r2s.mjs'), ...args], { cwd: tmp, env: { ...process.env, R2S_QUIET: '1' } });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => (stdout += String(d)));
-    p.stderr.on('data', (d) => (stderr += String(d)));
-    p.on('close', (code) => {
-      const last = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
-      resolve({ code: code ?? -1, stdout, stderr, json: last ? JSON.parse(last) : null });
-    });
-  });
-}
+const r2s = cliIn(tmp);
 
 /** The error lines a failed command printed (Dawn's adapter warnings are not ours). */
 const errorLines = (r: Run) => r.stderr.trim().split('\n').filter((l) => l && !l.startsWith('Warning:'));
